@@ -1,0 +1,60 @@
+// The Fastify edge: body parsing, the caller's context, error mapping, version discovery,
+// and every resource's routes mounted under both /v2 and /v2.0 as Octavia serves them.
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { ServiceDeps } from '../service/deps.ts';
+import { FulcrumError } from '../domain/errors.ts';
+import { noauthContext } from './context.ts';
+import { sendError } from './errors.ts';
+import { versionRoutes } from './versions.ts';
+import { RESOURCE_ROUTES } from './resources.ts';
+import './request.ts';
+
+export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ role: 'api' }) as FastifyBaseLogger,
+    // Each refusal and failure is logged once with its event name (errors.ts); per-request lines would drown them.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+  });
+
+  // Octavia reads every body as JSON whatever its Content-Type says; so do we.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new FulcrumError('Validation', 'Request is not in valid JSON format'), undefined);
+    }
+  });
+
+  app.decorateRequest('ctx', null as never);
+  app.addHook('onRequest', async (req) => {
+    req.ctx = noauthContext(req);
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-openstack-request-id', `req-${reply.request.id}`);
+    return payload;
+  });
+
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({
+      code: '404 Not Found',
+      title: 'Not Found',
+      description: `The resource could not be found.`,
+      path: req.url.split('?')[0],
+    });
+  });
+
+  versionRoutes(app);
+  for (const prefix of ['/v2', '/v2.0']) {
+    await app.register(async (scoped) => {
+      for (const routes of RESOURCE_ROUTES) routes(scoped, deps);
+    }, { prefix });
+  }
+  return app;
+}

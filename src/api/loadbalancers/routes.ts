@@ -1,0 +1,53 @@
+// /v2/lbaas/loadbalancers: one handler per operation, each one service call.
+import type { FastifyInstance } from 'fastify';
+import type { ServiceDeps } from '../../service/deps.ts';
+import * as lbs from '../../service/loadbalancers.ts';
+import { parseBody } from '../schema.ts';
+import { paginate, selectFields } from '../list.ts';
+import type { Query } from '../list.ts';
+import { lbPostShape, lbPutShape, loadBalancerToWire } from './wire.ts';
+import { pathId, requestUrl } from '../request.ts';
+
+export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
+  const view = async (lb: Awaited<ReturnType<typeof lbs.getLoadBalancer>>) => {
+    const ids = (await lbs.childIds(deps.store, [lb.id])).get(lb.id)!;
+    return loadBalancerToWire({ loadBalancer: lb, ...ids });
+  };
+
+  app.get('/lbaas/loadbalancers', async (req) => {
+    const all = await lbs.listLoadBalancers(deps, req.ctx);
+    const ids = await lbs.childIds(deps.store, all.map((lb) => lb.id));
+    const wire = all.map((lb) => loadBalancerToWire({ loadBalancer: lb, ...ids.get(lb.id)! }));
+    const page = paginate(wire, req.query as Query, { url: requestUrl(req) });
+    return { loadbalancers: page.items, loadbalancers_links: page.links };
+  });
+
+  app.post('/lbaas/loadbalancers', async (req, reply) => {
+    const body = parseBody(req.body, 'loadbalancer', lbPostShape);
+    const lb = await lbs.createLoadBalancer(deps, req.ctx, { ...body, project_id: body.project_id ?? body.tenant_id });
+    reply.code(201);
+    return { loadbalancer: await view(lb) };
+  });
+
+  app.get('/lbaas/loadbalancers/:id', async (req) => {
+    const lb = await lbs.getLoadBalancer(deps, req.ctx, pathId(req));
+    return { loadbalancer: selectFields([await view(lb)], (req.query as Query).fields)[0] };
+  });
+
+  app.put('/lbaas/loadbalancers/:id', async (req) => {
+    const body = parseBody(req.body, 'loadbalancer', lbPutShape);
+    const lb = await lbs.updateLoadBalancer(deps, req.ctx, pathId(req), body);
+    return { loadbalancer: await view(lb) };
+  });
+
+  app.delete('/lbaas/loadbalancers/:id', async (req, reply) => {
+    const cascade = ['true', '1', 'yes', 'y', 't', 'on'].includes(String((req.query as Query).cascade ?? '').toLowerCase());
+    await lbs.deleteLoadBalancer(deps, req.ctx, pathId(req), cascade);
+    reply.code(204);
+  });
+
+  app.put('/lbaas/loadbalancers/:id/failover', async (req, reply) => {
+    await lbs.failoverLoadBalancer(deps, req.ctx, pathId(req));
+    reply.code(202);
+  });
+}

@@ -1,0 +1,67 @@
+// The `fulcrum` command line.
+import { resolve, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultConfig } from '../config.ts';
+import type { Config } from '../config.ts';
+import type { AuthMode } from '../api/context.ts';
+import { startRuntime } from '../runtime.ts';
+
+const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth]
+
+  up      run every role in one process: API, worker, on an embedded SQLite database
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'up') return up(rest);
+  process.stdout.write(USAGE);
+  if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+}
+
+export function parseUpArgs(args: string[]): Config {
+  const { values } = parseArgs({
+    args,
+    options: {
+      listen: { type: 'string' },
+      'data-dir': { type: 'string' },
+      database: { type: 'string' },
+      auth: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
+  const overrides: Partial<Config> = { dataDir, databaseUrl: values.database ?? `sqlite:${join(dataDir, 'fulcrum.sqlite')}` };
+  if (values.listen) overrides.listen = parseListen(values.listen);
+  if (values.auth) {
+    if (values.auth !== 'noauth') throw new Error(`--auth ${values.auth}: only noauth is available in this version`);
+    overrides.auth = values.auth as AuthMode;
+  }
+  if (values['log-level']) overrides.logLevel = values['log-level'];
+  return defaultConfig(overrides);
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  const port = Number(value.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen ${value}: expected HOST:PORT`);
+  return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
+}
+
+async function up(args: string[]): Promise<void> {
+  const config = parseUpArgs(args);
+  const runtime = await startRuntime(config);
+  const address = await runtime.app.listen({ host: config.listen.host, port: config.listen.port });
+  process.stdout.write(
+    `Fulcrum is up: Octavia v2 API at ${address}  (auth: ${config.auth}, database: ${config.databaseUrl})\n` +
+    `Point a client at it, for example:\n` +
+    `  curl -s -H 'X-Project-Id: demo' ${address}/v2/lbaas/loadbalancers\n` +
+    `  export OS_AUTH_TYPE=none OS_ENDPOINT=${address}   # openstack loadbalancer list --os-endpoint ${address}\n`,
+  );
+  const shutdown = async (signal: string) => {
+    runtime.deps.log.info({ event: 'fulcrum.stop', signal });
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

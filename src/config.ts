@@ -1,0 +1,45 @@
+// Configuration, parsed once at start-up and passed down; nothing below reads the environment.
+import { join } from 'node:path';
+import type { AuthMode } from './api/context.ts';
+
+export interface QuotaDefaults {
+  load_balancer: number;
+  listener: number;
+  pool: number;
+  member: number;
+  health_monitor: number;
+  l7policy: number;
+  l7rule: number;
+}
+
+export interface Config {
+  listen: { host: string; port: number };
+  dataDir: string;
+  databaseUrl: string;
+  auth: AuthMode;
+  /** Largest request body accepted, in bytes (Octavia's oslo sizelimit default). */
+  maxBodyBytes: number;
+  /** -1 = unlimited, as in Octavia. */
+  quotas: QuotaDefaults;
+  /** The provider used when a load balancer names none. */
+  defaultProvider: string;
+  /** How often the worker looks for dirty load balancers written by other processes. */
+  workerPollMs: number;
+  logLevel: string;
+}
+
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const dataDir = overrides.dataDir ?? join(process.cwd(), '.fulcrum');
+  return {
+    listen: { host: '127.0.0.1', port: 9876 },
+    dataDir,
+    databaseUrl: `sqlite:${join(dataDir, 'fulcrum.sqlite')}`,
+    auth: 'noauth',
+    maxBodyBytes: 114688,
+    quotas: { load_balancer: -1, listener: -1, pool: -1, member: -1, health_monitor: -1, l7policy: -1, l7rule: -1 },
+    defaultProvider: 'amphora',
+    workerPollMs: 500,
+    logLevel: 'info',
+    ...overrides,
+  };
+}

@@ -1,0 +1,66 @@
+// The closed catalog of errors Fulcrum answers with. Every failure a client can cause is
+// one of these; src/api/errors.ts maps them to Octavia's fault body in one place.
+
+export type ErrorKind =
+  | 'Validation'          // 400: a body, query or path value Octavia's rules refuse
+  | 'InvalidOption'       // 400: a value that is valid in form but not allowed here
+  | 'MissingProjectId'    // 400
+  | 'NotAuthenticated'    // 401
+  | 'Forbidden'           // 403: policy
+  | 'Quota'               // 403: quota exceeded
+  | 'NotFound'            // 404
+  | 'MethodNotAllowed'    // 405
+  | 'Conflict'            // 409: duplicate, in use
+  | 'Immutable'           // 409: object is PENDING_* (or the LB is)
+  | 'TooLarge'            // 413
+  | 'UnsupportedMedia'    // 415
+  | 'NotImplemented'      // 501: provider cannot do this
+  | 'Unavailable';        // 503
+
+const STATUS: Record<ErrorKind, number> = {
+  Validation: 400, InvalidOption: 400, MissingProjectId: 400, NotAuthenticated: 401,
+  Forbidden: 403, Quota: 403, NotFound: 404, MethodNotAllowed: 405, Conflict: 409,
+  Immutable: 409, TooLarge: 413, UnsupportedMedia: 415, NotImplemented: 501, Unavailable: 503,
+};
+
+export class FulcrumError extends Error {
+  readonly kind: ErrorKind;
+  readonly status: number;
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+    this.status = STATUS[kind];
+  }
+}
+
+/** Constructors for the messages clients see; phrased as Octavia phrases them where clients match on text. */
+export const Errors = {
+  invalidField: (field: string, value: unknown, reason: string) =>
+    new FulcrumError('Validation', `Invalid input for field/attribute ${field}. Value: '${show(value)}'. ${reason}`),
+  validation: (message: string) => new FulcrumError('Validation', `Validation failure: ${message}`),
+  invalidOption: (message: string) => new FulcrumError('InvalidOption', message),
+  unknownAttribute: (names: string[], body: string) =>
+    new FulcrumError('Validation', `Invalid input for field/attribute ${body}. Value: '${names.join(', ')}'. Unknown attribute(s): ${names.join(', ')}`),
+  missingProject: () => new FulcrumError('MissingProjectId', 'Missing project ID in request where one is required.'),
+  notAuthenticated: () => new FulcrumError('NotAuthenticated', 'The request you have made requires authentication.'),
+  forbidden: () => new FulcrumError('Forbidden', 'Policy does not allow this request to be performed.'),
+  quota: (resource: string) =>
+    new FulcrumError('Quota', `Quota has been met for resources: ${resource}`),
+  notFound: (resource: string, id: string) => new FulcrumError('NotFound', `${resource} ${id} not found.`),
+  immutable: (resource: string, id: string) =>
+    new FulcrumError('Immutable', `${resource} ${id} is immutable and cannot be updated.`),
+  lbPending: (state: string, id: string) =>
+    new FulcrumError('Immutable', `Invalid state ${state} of loadbalancer resource ${id}`),
+  conflict: (message: string) => new FulcrumError('Conflict', message),
+  tooLarge: (limit: number) => new FulcrumError('TooLarge', `Request body is larger than ${limit} bytes.`),
+  notImplemented: (message: string) => new FulcrumError('NotImplemented', message),
+};
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
