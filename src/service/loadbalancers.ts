@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../domain/errors.ts';
 import { OperatingStatus as OS, ProvisioningStatus as PS } from '../domain/enums.ts';
-import type { AdditionalVip, LoadBalancer } from '../domain/entities.ts';
+import type { AdditionalVip, LoadBalancer, LoadBalancerGraph } from '../domain/entities.ts';
 import type { RequestContext } from '../domain/context.ts';
 import type { Store } from '../store/store.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -152,6 +152,14 @@ export async function failoverLoadBalancer(deps: ServiceDeps, ctx: RequestContex
   await liveLoadBalancer(deps, ctx, id);
   await underLoadBalancer(deps, id, {}, async () => undefined);
   deps.log.info({ event: 'lb.failover', load_balancer_id: id });
+}
+
+/** The whole graph of a live load balancer, for the status tree. */
+export async function loadBalancerGraph(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<LoadBalancerGraph> {
+  await liveLoadBalancer(deps, ctx, id);
+  const graph = await deps.store.graph(id);
+  if (!graph) throw Errors.notFound('Load Balancer', id);
+  return graph;
 }
 
 /** Writes refuse load balancers that are already DELETED with a 404, as Octavia does. */

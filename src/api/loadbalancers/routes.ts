@@ -7,6 +7,7 @@ import { paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { lbPostShape, lbPutShape, loadBalancerToWire } from './wire.ts';
 import { pathId, requestUrl } from '../request.ts';
+import { statusTree } from './status.ts';
 
 export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
   const view = async (lb: Awaited<ReturnType<typeof lbs.getLoadBalancer>>) => {
@@ -45,6 +46,11 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
     await lbs.deleteLoadBalancer(deps, req.ctx, pathId(req), cascade);
     reply.code(204);
   });
+
+  // 'statuses' is the neutron-lbaas spelling Octavia still answers to.
+  for (const path of ['/lbaas/loadbalancers/:id/status', '/lbaas/loadbalancers/:id/statuses']) {
+    app.get(path, async (req) => statusTree(await lbs.loadBalancerGraph(deps, req.ctx, pathId(req))));
+  }
 
   app.put('/lbaas/loadbalancers/:id/failover', async (req, reply) => {
     await lbs.failoverLoadBalancer(deps, req.ctx, pathId(req));
