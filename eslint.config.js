@@ -8,7 +8,8 @@ const layer = (files, patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tools/sidebyside/recorded/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'tools/sidebyside/recorded/**', 'tools/sidebyside/out/**', 'bench/out/**'] },
+  { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
