@@ -3,8 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../service/deps.ts';
 import { loadBalancerRoutes } from './loadbalancers/routes.ts';
 import { quotaRoutes } from './quotas/routes.ts';
+import { providerRoutes } from './providers/routes.ts';
+import { flavorProfileRoutes } from './flavorprofiles/routes.ts';
+import { flavorRoutes } from './flavors/routes.ts';
+import { availabilityZoneProfileRoutes } from './availabilityzoneprofiles/routes.ts';
+import { availabilityZoneRoutes } from './availabilityzones/routes.ts';
 
 export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   loadBalancerRoutes,
   quotaRoutes,
+  providerRoutes,
+  flavorProfileRoutes,
+  flavorRoutes,
+  availabilityZoneProfileRoutes,
+  availabilityZoneRoutes,
 ];

@@ -148,6 +148,4 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
  *  these constraints are the database's last word should a service ever get it wrong. */
 export const UNIQUES: { kind: Kind; columns: string[] }[] = [
   { kind: 'flavor', columns: ['name'] },
-  { kind: 'flavor_profile', columns: ['name'] },
-  { kind: 'availability_zone_profile', columns: ['name'] },
 ];
