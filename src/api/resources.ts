@@ -8,6 +8,7 @@ import { flavorProfileRoutes } from './flavorprofiles/routes.ts';
 import { flavorRoutes } from './flavors/routes.ts';
 import { availabilityZoneProfileRoutes } from './availabilityzoneprofiles/routes.ts';
 import { availabilityZoneRoutes } from './availabilityzones/routes.ts';
+import { amphoraRoutes } from './amphorae/routes.ts';
 
 export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   loadBalancerRoutes,
@@ -17,4 +18,5 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
   flavorRoutes,
   availabilityZoneProfileRoutes,
   availabilityZoneRoutes,
+  amphoraRoutes,
 ];
