@@ -9,6 +9,8 @@ import { flavorRoutes } from './flavors/routes.ts';
 import { availabilityZoneProfileRoutes } from './availabilityzoneprofiles/routes.ts';
 import { availabilityZoneRoutes } from './availabilityzones/routes.ts';
 import { amphoraRoutes } from './amphorae/routes.ts';
+import { l7policyRoutes } from './l7policies/routes.ts';
+import { l7ruleRoutes } from './l7rules/routes.ts';
 
 export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   loadBalancerRoutes,
@@ -19,4 +21,6 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
   availabilityZoneProfileRoutes,
   availabilityZoneRoutes,
   amphoraRoutes,
+  l7policyRoutes,
+  l7ruleRoutes,
 ];

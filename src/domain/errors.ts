@@ -54,6 +54,10 @@ export const Errors = {
   conflict: (message: string) => new FulcrumError('Conflict', message),
   tooLarge: (limit: number) => new FulcrumError('TooLarge', `Request body is larger than ${limit} bytes.`),
   notImplemented: (message: string) => new FulcrumError('NotImplemented', message),
+  l7PolicyArgs: (reason: string) => new FulcrumError('Validation', `Invalid L7 Policy arguments: ${reason}`),
+  l7PolicyAction: (action: string) => new FulcrumError('Validation', `Invalid L7 Policy action specified: ${action}`),
+  l7Rule: (reason: string) => new FulcrumError('Validation', `Error parsing L7Rule: ${reason}`),
+  tooManyL7Rules: (policyId: string) => new FulcrumError('Conflict', `Too many rules on L7 policy ${policyId}`),
 };
 
 function show(value: unknown): string {
