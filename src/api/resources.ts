@@ -9,6 +9,7 @@ import { flavorRoutes } from './flavors/routes.ts';
 import { availabilityZoneProfileRoutes } from './availabilityzoneprofiles/routes.ts';
 import { availabilityZoneRoutes } from './availabilityzones/routes.ts';
 import { amphoraRoutes } from './amphorae/routes.ts';
+import { listenerRoutes } from './listeners/routes.ts';
 import { l7policyRoutes } from './l7policies/routes.ts';
 import { l7ruleRoutes } from './l7rules/routes.ts';
 
@@ -21,6 +22,7 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
   availabilityZoneProfileRoutes,
   availabilityZoneRoutes,
   amphoraRoutes,
+  listenerRoutes,
   l7policyRoutes,
   l7ruleRoutes,
 ];

@@ -148,4 +148,5 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
  *  these constraints are the database's last word should a service ever get it wrong. */
 export const UNIQUES: { kind: Kind; columns: string[] }[] = [
   { kind: 'flavor', columns: ['name'] },
+  { kind: 'listener', columns: ['load_balancer_id', 'protocol', 'protocol_port'] },
 ];

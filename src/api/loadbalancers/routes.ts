@@ -7,6 +7,7 @@ import { paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { lbPostShape, lbPutShape, loadBalancerToWire } from './wire.ts';
 import { pathId, requestUrl } from '../request.ts';
+import { loadBalancerStats } from '../../service/stats.ts';
 import { statusTree } from './status.ts';
 
 export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
@@ -51,6 +52,8 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
   for (const path of ['/lbaas/loadbalancers/:id/status', '/lbaas/loadbalancers/:id/statuses']) {
     app.get(path, async (req) => statusTree(await lbs.loadBalancerGraph(deps, req.ctx, pathId(req))));
   }
+
+  app.get('/lbaas/loadbalancers/:id/stats', async (req) => ({ stats: await loadBalancerStats(deps, req.ctx, pathId(req)) }));
 
   app.put('/lbaas/loadbalancers/:id/failover', async (req, reply) => {
     await lbs.failoverLoadBalancer(deps, req.ctx, pathId(req));
