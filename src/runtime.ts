@@ -12,6 +12,7 @@ import { Reconciler } from './worker/reconciler.ts';
 import { noopDriver } from './worker/driver.ts';
 import type { ProviderDriver } from './worker/driver.ts';
 import { provider } from './service/providers.ts';
+import { ensureLoopbackNetwork } from './service/networks.ts';
 import { buildApp } from './api/app.ts';
 
 export interface Runtime {
@@ -35,6 +36,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     mkdirSync(config.dataDir, { recursive: true });
   }
   const store = await openStore(config.databaseUrl);
+  await ensureLoopbackNetwork(store, logger);
   const reconciler = new Reconciler({
     store,
     log: logger.child({ role: 'worker' }),

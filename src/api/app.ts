@@ -7,7 +7,7 @@ import { FulcrumError } from '../domain/errors.ts';
 import { noauthContext } from './context.ts';
 import { sendError } from './errors.ts';
 import { versionRoutes } from './versions.ts';
-import { RESOURCE_ROUTES } from './resources.ts';
+import { NETWORK_ROUTES, RESOURCE_ROUTES } from './resources.ts';
 import './request.ts';
 
 export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -56,5 +56,9 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
       for (const routes of RESOURCE_ROUTES) routes(scoped, deps);
     }, { prefix });
   }
+  // Neutron's read API lives at /v2.0 only, beside (never under) the Octavia mounts.
+  await app.register(async (scoped) => {
+    for (const routes of NETWORK_ROUTES) routes(scoped, deps);
+  }, { prefix: '/v2.0' });
   return app;
 }

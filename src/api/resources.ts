@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../service/deps.ts';
 import { loadBalancerRoutes } from './loadbalancers/routes.ts';
+import { networkRoutes } from './networks/routes.ts';
 import { quotaRoutes } from './quotas/routes.ts';
 import { providerRoutes } from './providers/routes.ts';
 import { flavorProfileRoutes } from './flavorprofiles/routes.ts';
@@ -25,4 +26,9 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
   listenerRoutes,
   l7policyRoutes,
   l7ruleRoutes,
+];
+
+/** Neutron-compatible routes, mounted at /v2.0 only (Neutron's prefix; /v2.0/networks never meets /v2.0/lbaas). */
+export const NETWORK_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
+  networkRoutes,
 ];
