@@ -39,7 +39,8 @@ export function hasControlCharacters(value: string): boolean {
 
 // --- URLs -------------------------------------------------------------------------------
 
-const URI = /^(?:([^:/?#]+):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
+// RFC 3986 appendix B, with a backslash ending the authority as the rfc3986 library reads it.
+const URI = /^(?:([^:/?#]+):)?(?:\/\/([^\\/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
 const AUTHORITY = /^(?:([^@]*)@)?(\[[^\]]*\]|[^:@]*)(?::([^:]*))?$/;
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+$/;
 const REG_NAME = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
@@ -53,7 +54,7 @@ export function isRedirectUrl(url: string): boolean {
   if (!parts) return false;
   const [, scheme, authority] = parts;
   if (scheme !== 'http' && scheme !== 'https') return false;
-  if (authority === undefined) return false;
+  if (!authority) return false; // an empty authority has no host
   const auth = AUTHORITY.exec(authority);
   if (!auth) return false;
   const [, userinfo, host, port] = auth;
