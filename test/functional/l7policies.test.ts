@@ -1,4 +1,4 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, activeLoadBalancer } from '../kit/app.ts';
 import type { TestApp } from '../kit/app.ts';
@@ -21,6 +21,8 @@ describe('L7 policies', () => {
     pool = await addPool(app, lb);
   });
   after(async () => { await app.close(); });
+  // A test that fails while holding the gate must not leave the others waiting on the worker.
+  afterEach(() => { app.gate.release(); });
 
   const post = (body: Record<string, unknown>) => app.req('POST', PATH, { l7policy: body });
   const put = (id: string, body: Record<string, unknown>) => app.req('PUT', `${PATH}/${id}`, { l7policy: body });
