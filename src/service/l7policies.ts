@@ -139,10 +139,12 @@ export async function updateL7Policy(deps: ServiceDeps, ctx: RequestContext, id:
   resolvePolicyTarget(current, input); // its 400s come before the lock's 409, as in Octavia
   const listener = await deps.store.get('listener', current.listener_id);
   if (!listener) throw Errors.notFound('Listener', current.listener_id);
-  if (input.redirect_pool_id) await checkPoolProtocol(deps.store, listener, input.redirect_pool_id);
+  // The pool is checked only when it survives the resolution: REJECT or a URL action drops it.
+  const poolId = input.action === undefined || input.action === 'REDIRECT_TO_POOL' ? input.redirect_pool_id : null;
+  if (poolId) await checkPoolProtocol(deps.store, listener, poolId);
   if (isPending(current.provisioning_status)) throw Errors.immutable('L7Policy', id);
   const policy = await underLoadBalancer(deps, current.load_balancer_id, { listenerIds: [listener.id] }, async (tx, lb) => {
-    if (input.redirect_pool_id) await checkSameLoadBalancer(tx, lb, input.redirect_pool_id);
+    if (poolId) await checkSameLoadBalancer(tx, lb, poolId);
     const fresh = await tx.get('l7policy', id);
     if (!fresh) throw Errors.notFound('L7 Policy', id);
     await tx.update('l7policy', id, {

@@ -431,7 +431,11 @@ describe('L7 policies', () => {
       const other = await freshListener();
       res = await put(p.id, { redirect_pool_id: other.pool.id });
       assert.equal(res.status, 404);
-      assert.equal(await status('l7policy', p.id), 'ACTIVE');
+      // REJECT drops the pool before it is looked up, as Octavia's sanitizing does.
+      res = await put(p.id, { action: 'REJECT', redirect_pool_id: MISSING });
+      assert.equal(res.status, 200);
+      assert.deepEqual([res.body.l7policy.action, res.body.l7policy.redirect_pool_id], ['REJECT', null]);
+      await app.settle();
       assert.equal(await status('load_balancer', lb.id), 'ACTIVE');
     });
 
