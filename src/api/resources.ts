@@ -13,6 +13,9 @@ import { amphoraRoutes } from './amphorae/routes.ts';
 import { listenerRoutes } from './listeners/routes.ts';
 import { l7policyRoutes } from './l7policies/routes.ts';
 import { l7ruleRoutes } from './l7rules/routes.ts';
+import { poolRoutes } from './pools/routes.ts';
+import { memberRoutes } from './members/routes.ts';
+import { healthMonitorRoutes } from './healthmonitors/routes.ts';
 
 export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   loadBalancerRoutes,
@@ -26,6 +29,9 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
   listenerRoutes,
   l7policyRoutes,
   l7ruleRoutes,
+  poolRoutes,
+  memberRoutes,
+  healthMonitorRoutes,
 ];
 
 /** Neutron-compatible routes, mounted at /v2.0 only (Neutron's prefix; /v2.0/networks never meets /v2.0/lbaas). */

@@ -82,8 +82,9 @@ export interface Pool extends Owned {
   ca_tls_container_ref: string | null;
   crl_container_ref: string | null;
   tls_ciphers: string | null;
-  tls_versions: string[];
-  alpn_protocols: string[];
+  /** Null until TLS is enabled or set, as Octavia shows a plain pool's. */
+  tls_versions: string[] | null;
+  alpn_protocols: string[] | null;
 }
 
 export interface Member extends Owned {

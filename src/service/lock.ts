@@ -15,6 +15,8 @@ export interface LockOptions {
   listenerIds?: string[];
   /** The status the LB moves to (PENDING_UPDATE, or PENDING_DELETE for an LB delete). */
   to?: PS;
+  /** A child's write: Octavia refuses it with "Load Balancer {id} is immutable", not the LB's own "Invalid state". */
+  child?: boolean;
 }
 
 export async function underLoadBalancer<T>(
@@ -27,7 +29,7 @@ export async function underLoadBalancer<T>(
     const lb = await tx.get('load_balancer', loadBalancerId);
     if (!lb || lb.provisioning_status === PS.DELETED) throw Errors.notFound('Load Balancer', loadBalancerId);
     if (!(await tx.lockLoadBalancer(loadBalancerId, MUTABLE, opts.to ?? PS.PENDING_UPDATE))) {
-      throw Errors.lbPending(lb.provisioning_status, loadBalancerId);
+      throw opts.child ? Errors.immutable('Load Balancer', loadBalancerId) : Errors.lbPending(lb.provisioning_status, loadBalancerId);
     }
     if (opts.listenerIds && opts.listenerIds.length > 0) {
       await tx.updateWhere('listener', { id: opts.listenerIds }, { provisioning_status: PS.PENDING_UPDATE, updated_at: now() });
