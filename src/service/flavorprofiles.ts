@@ -48,16 +48,14 @@ export async function updateFlavorProfile(
 ): Promise<FlavorProfile> {
   admin(ctx);
   refuseNulls(input);
+  const touchesData = input.provider_name !== undefined || input.flavor_data !== undefined;
   const updated = await deps.store.transaction(async (tx) => {
-    if (input.provider_name !== undefined || input.flavor_data !== undefined) {
-      if ((await tx.count('flavor', { flavor_profile_id: id })) > 0) throw inUse(id);
-    }
+    if (touchesData && (await tx.count('flavor', { flavor_profile_id: id })) > 0) throw inUse(id);
     const current = await tx.get('flavor_profile', id);
     if (!current) throw Errors.notFound('Flavor Profile', id);
     const next = { ...current, ...defined(input) };
-    if (input.provider_name !== undefined || input.flavor_data !== undefined) {
-      checkProfileData(next.provider_name, 'flavor', 'flavor_data', next.flavor_data);
-    }
+    // A new provider must accept the settings already there, not only new ones.
+    if (touchesData) checkProfileData(next.provider_name, 'flavor', 'flavor_data', next.flavor_data);
     await tx.update('flavor_profile', id, defined(input));
     return next;
   });

@@ -9,6 +9,7 @@ import type { TestApp } from '../kit/app.ts';
 import { LOOPBACK, ensureLoopbackNetwork } from '../../src/service/networks.ts';
 import { allocationPools } from '../../src/api/networks/wire.ts';
 import { openStore } from '../../src/store/kysely.ts';
+import { testPostgres } from '../kit/postgres.ts';
 
 describe('networks (Neutron read API)', () => {
   let app: TestApp;
@@ -162,5 +163,23 @@ describe('allocation pools', () => {
     assert.deepEqual(allocationPools('2001:db8::/64', '2001:db8::1'),
       [{ start: '2001:db8::2', end: '2001:db8::ffff:ffff:ffff:ffff' }]);
     assert.deepEqual(allocationPools('fd00:1:2:3::/120', null), [{ start: 'fd00:1:2:3::1', end: 'fd00:1:2:3::ff' }]);
+  });
+});
+
+describe('networks on PostgreSQL', async () => {
+  const pg = await testPostgres();
+  after(async () => { if (!pg.skip) await pg.dropAll(); });
+
+  test('racing starts create the loopback network once', { skip: pg.skip }, async () => {
+    const url = await pg.fresh();
+    const stores = await Promise.all([openStore(url), openStore(url)]);
+    try {
+      const log = pino({ level: 'silent' });
+      await Promise.all(stores.map((store) => ensureLoopbackNetwork(store, log)));
+      assert.deepEqual((await stores[0].networks()).map((n) => n.id), [LOOPBACK.networkId]);
+      assert.deepEqual((await stores[1].subnets()).map((s) => s.cidr), [LOOPBACK.cidr]);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { testApp, activeLoadBalancer, SUBNET } from '../kit/app.ts';
 import type { TestApp } from '../kit/app.ts';
 import * as quotas from '../../src/service/quotas.ts';
+import { testPostgres } from '../kit/postgres.ts';
 
 const DEFAULTS = { load_balancer: 10, listener: 20, pool: 30, member: 40, health_monitor: 50, l7policy: 60, l7rule: 70 };
 const WIRE_DEFAULTS = { ...DEFAULTS };
@@ -173,5 +174,44 @@ describe('quotas', () => {
     await quotas.updateQuota(deps, { ...member, isAdmin: true }, 'p9', { pool: 3 });
     await quotas.updateQuota(deps, { ...member, isAdmin: true }, 'p10', { pool: 3 });
     assert.deepEqual((await quotas.listQuotas(deps, member)).map((q) => q.project_id), ['p9']);
+  });
+});
+
+describe('quotas on PostgreSQL', async () => {
+  const pg = await testPostgres();
+  let app: TestApp;
+  before(async () => {
+    if (pg.skip) return;
+    app = await testApp({ databaseUrl: await pg.fresh(), quotas: { ...DEFAULTS } });
+  });
+  after(async () => {
+    if (pg.skip) return;
+    await app.close();
+    await pg.dropAll();
+  });
+
+  test('10 parallel creates against a quota of 3: exactly 3 succeed', { skip: pg.skip }, async () => {
+    await app.req('PUT', '/v2/lbaas/quotas/pgrace', { quota: { load_balancer: 3 } });
+    const results = await Promise.all(Array.from({ length: 10 }, () =>
+      app.req('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } }, 'pgrace')));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 201, 403, 403, 403, 403, 403, 403, 403]);
+    await app.settle();
+  });
+
+  test('parallel PUTs to a new project all land, and the last word per limit wins', { skip: pg.skip }, async () => {
+    const puts = await Promise.all([1, 2, 3, 4, 5].map((n) =>
+      app.req('PUT', '/v2/lbaas/quotas/pgput', { quota: n % 2 ? { pool: n } : { member: n } })));
+    assert.deepEqual(puts.map((r) => r.status), [202, 202, 202, 202, 202]);
+    const got = (await app.req('GET', '/v2/lbaas/quotas/pgput')).body.quota;
+    assert.ok([1, 3, 5].includes(got.pool) && [2, 4].includes(got.member), JSON.stringify(got));
+  });
+
+  test('projects that only ever met the quota lock are not listed and have nothing to reset', { skip: pg.skip }, async () => {
+    await activeLoadBalancer(app, {}, 'pglocked');
+    const list = await app.req('GET', '/v2/lbaas/quotas?project_id=pglocked');
+    assert.deepEqual(list.body.quotas, []);
+    assert.equal((await app.req('DELETE', '/v2/lbaas/quotas/pglocked')).status, 404);
+    assert.equal((await app.req('PUT', '/v2/lbaas/quotas/pglocked', { quota: { listener: 1 } })).status, 202);
+    assert.equal((await app.req('GET', '/v2/lbaas/quotas?project_id=pglocked')).body.quotas.length, 1);
   });
 });

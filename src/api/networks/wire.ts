@@ -117,11 +117,13 @@ export function allocationPools(cidr: string, gateway: string | null): { start: 
 
 function toBig(ip: string): bigint {
   if (isIP(ip) === 4) return ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
-  const [head, tail = ''] = ip.includes('::') ? ip.split('::') : [ip, undefined as unknown as string];
-  const h = head ? head.split(':') : [];
-  const t = ip.includes('::') && tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g, 16)), 0n);
+  const [head, tail] = ip.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  // `::` stands for as many zero groups as the address lacks.
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return all.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g, 16)), 0n);
 }
 
 function fromBig(n: bigint, v6: boolean): string {
