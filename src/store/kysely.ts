@@ -1,7 +1,7 @@
 // The Store on Kysely, for SQLite (better-sqlite3) and PostgreSQL (pg). Rows are converted
 // to entities through the column types in schema.ts, so both databases return equal objects.
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig, Transaction } from 'kysely';
 import { TABLES } from './schema.ts';
 import type { ColumnType, Entities, Kind } from './schema.ts';
 import type { Store, Where } from './store.ts';
@@ -29,7 +29,10 @@ export class KyselyStore implements Store {
 
   async find<K extends Kind>(kind: K, where: Where<K> = {}): Promise<Entities[K][]> {
     const rows = await this.select(kind, where).execute();
-    return rows.map((row) => this.fromRow(kind, row));
+    // In key order, compared here rather than in SQL: without ORDER BY SQLite answers in
+    // insertion order and PostgreSQL in whatever order updates left the rows, and SQL
+    // ordering of text follows the database's collation. Both must answer alike.
+    return rows.map((row) => this.fromRow(kind, row)).sort(byKey(TABLES[kind].key));
   }
 
   async count<K extends Kind>(kind: K, where: Where<K> = {}): Promise<number> {
@@ -64,6 +67,7 @@ export class KyselyStore implements Store {
   }
 
   async lockLoadBalancer(id: string, from: readonly ProvisioningStatus[], to: ProvisioningStatus): Promise<boolean> {
+    if (from.length === 0) return false; // `in ()` is a syntax error on PostgreSQL
     const result = await this.db.updateTable('load_balancer')
       .set({ provisioning_status: to, generation: sql`generation + 1`, updated_at: new Date().toISOString() })
       .where('id', '=', id)
@@ -73,8 +77,12 @@ export class KyselyStore implements Store {
   }
 
   async lockProject(projectId: string): Promise<void> {
-    if (this.dialect === 'sqlite') return; // SQLite runs one write transaction at a time already.
+    // Outside a transaction the lock would be gone before the quota check that needs it.
+    if (!this.inTransaction) throw new Error('lockProject must be called inside a transaction');
+    // The project's quota row is the lock; like Octavia, create it (all defaults) on first use.
     await sql`insert into quota (project_id) values (${projectId}) on conflict (project_id) do nothing`.execute(this.db);
+    // SQLite transactions take the write lock when they begin (see ImmediateSqliteDriver).
+    if (this.dialect === 'sqlite') return;
     await sql`select project_id from quota where project_id = ${projectId} for update`.execute(this.db);
   }
 
@@ -82,7 +90,10 @@ export class KyselyStore implements Store {
     const rows = await this.db.selectFrom('load_balancer')
       .select(['id', 'generation'])
       .whereRef('generation', '>', 'applied_generation')
-      .orderBy('updated_at')
+      // Oldest change first; a never-updated LB changed when it was created. (A bare
+      // updated_at would put NULLs first on SQLite and last on PostgreSQL.)
+      .orderBy(sql`coalesce(updated_at, created_at)`)
+      .orderBy('id')
       .limit(limit)
       .execute();
     return rows.map((r) => ({ id: r.id, generation: Number(r.generation) }));
@@ -176,6 +187,41 @@ export class KyselyStore implements Store {
   }
 }
 
+/** Compares rows by their key columns, string by string. */
+function byKey(key: string[]) {
+  return (a: object, b: object): number => {
+    for (const column of key) {
+      const x = String((a as Record<string, unknown>)[column]);
+      const y = String((b as Record<string, unknown>)[column]);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+/**
+ * SQLite transactions that take the write lock when they begin (BEGIN IMMEDIATE). With a
+ * plain BEGIN, a transaction that read and then writes fails with SQLITE_BUSY when another
+ * process wrote in between; with IMMEDIATE it waits (busy_timeout) and then reads fresh rows,
+ * so the LB lock's read-then-test-and-set stays a clean 409 across processes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  private readonly config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.config);
+  }
+}
+
 /** Opens the store a URL names: `sqlite:<file>` / `sqlite::memory:`, or `postgres://...`. */
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -193,7 +239,7 @@ export async function openStore(url: string): Promise<Store> {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<any>({ dialect: new ImmediateSqliteDialect({ database }) });
     await migrate(db, 'sqlite');
     return new KyselyStore(db, 'sqlite');
   }

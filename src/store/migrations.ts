@@ -58,6 +58,25 @@ const initial = (dialect: 'sqlite' | 'postgres'): Migration => ({
 });
 
 export async function migrate(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  // PostgreSQL: Kysely runs the migrations in a transaction under its lock-table row lock.
+  if (dialect === 'postgres') return migrateWith(db, dialect);
+  // SQLite: Kysely uses neither a transaction nor a lock there, so a crash mid-way would leave
+  // half the tables and two processes starting at once would both create them. One
+  // BEGIN IMMEDIATE transaction makes it all-or-nothing and lets the second wait, then find
+  // the work done.
+  await db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      await migrateWith(conn, dialect);
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+    await sql`commit`.execute(conn);
+  });
+}
+
+async function migrateWith(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promise<void> {
   const migrations: Record<string, Migration> = { '0001_initial': initial(dialect) };
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();

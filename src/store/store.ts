@@ -11,6 +11,7 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
   get<K extends Kind>(kind: K, key: string | Where<K>): Promise<Entities[K] | undefined>;
+  /** Rows matching `where`, in key order (the same on every database). */
   find<K extends Kind>(kind: K, where?: Where<K>): Promise<Entities[K][]>;
   count<K extends Kind>(kind: K, where?: Where<K>): Promise<number>;
   insert<K extends Kind>(kind: K, row: Entities[K]): Promise<void>;
@@ -25,7 +26,10 @@ export interface Store {
    * to `to` and bumps its generation; answers false (changing nothing) when it was not in `from`.
    */
   lockLoadBalancer(id: string, from: readonly ProvisioningStatus[], to: ProvisioningStatus): Promise<boolean>;
-  /** Serialises quota checks for one project across processes (a row lock on PostgreSQL). */
+  /**
+   * Serialises quota checks for one project across processes until the transaction ends:
+   * ensures the project's quota row (as Octavia does) and locks it. Only inside transaction().
+   */
   lockProject(projectId: string): Promise<void>;
   /** Load balancers whose desired generation has not been applied yet. */
   dirtyLoadBalancers(limit: number): Promise<{ id: string; generation: number }[]>;
