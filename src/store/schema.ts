@@ -149,4 +149,6 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
 export const UNIQUES: { kind: Kind; columns: string[] }[] = [
   { kind: 'flavor', columns: ['name'] },
   { kind: 'listener', columns: ['load_balancer_id', 'protocol', 'protocol_port'] },
+  { kind: 'member', columns: ['pool_id', 'address', 'protocol_port'] },
+  { kind: 'health_monitor', columns: ['pool_id'] },
 ];

@@ -534,4 +534,32 @@ describe('pools', () => {
     assertFault(await post({ loadbalancer_id: lb.id, members: [{ address: 'nowhere', protocol_port: 80 }] }), 400);
     assert.equal((await app.req('GET', `${POOLS}?loadbalancer_id=${lb.id}`)).body.pools.length, 1);
   });
+
+  test('a deleted load balancer takes no pool (404)', async () => {
+    const lb = await activeLoadBalancer(app);
+    assert.equal((await app.req('DELETE', `/v2/lbaas/loadbalancers/${lb.id}`)).status, 204);
+    await app.settle();
+    assertFault(await post({ loadbalancer_id: lb.id }), 404, `Load Balancer ${lb.id} not found.`);
+  });
+
+  test('the response shows the pool\'s members and monitor; lists filter on them (Octavia\'s test_get_all_filter)', async () => {
+    const lb = await activeLoadBalancer(app);
+    const p1 = await activePool(app, { loadbalancer_id: lb.id, name: 'pool1' });
+    await activePool(app, { loadbalancer_id: lb.id, name: 'pool2' });
+    const hm = await app.req('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: p1.id, type: 'HTTP', delay: 1, timeout: 1, max_retries: 1 } });
+    await app.settle();
+    const m = await app.req('POST', `${POOLS}/${p1.id}/members`, { member: { address: '192.0.2.1', protocol_port: 80 } });
+    await app.settle();
+    const shown = await show(p1.id);
+    assert.equal(shown.healthmonitor_id, hm.body.healthmonitor.id);
+    assert.deepEqual(shown.members, [{ id: m.body.member.id }]);
+    const filtered = await app.req('GET', `${POOLS}?id=${p1.id}&healthmonitor_id=${hm.body.healthmonitor.id}`);
+    assert.deepEqual(filtered.body.pools.map((p: any) => p.id), [p1.id]);
+    assertFault(await app.req('GET', `${POOLS}?no_such_field=1`), 400);
+  });
+
+  test('the provider alias octavia refuses SOURCE_IP_PORT under its own name', async () => {
+    const lb = await activeLoadBalancer(app, { provider: 'octavia' });
+    assertFault(await post({ loadbalancer_id: lb.id, lb_algorithm: 'SOURCE_IP_PORT' }), 501, /^Provider 'octavia' does not support a requested option/);
+  });
 });
