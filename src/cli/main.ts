@@ -5,6 +5,7 @@ import { defaultConfig } from '../config.ts';
 import type { Config } from '../config.ts';
 import type { AuthMode } from '../api/context.ts';
 import { startRuntime } from '../runtime.ts';
+import { agent, AGENT_USAGE } from './agent.ts';
 
 const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth]
 
@@ -14,7 +15,8 @@ const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--databa
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'up') return up(rest);
-  process.stdout.write(USAGE);
+  if (command === 'agent') return agent(rest);
+  process.stdout.write(USAGE + '\n' + AGENT_USAGE);
   if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
 }
 

@@ -1,0 +1,87 @@
+// The agent's state: every amphora on this host, found on disk at start (and adopted), plus
+// the facts the controller needs to render for this host (HAProxy version, maxconn budget).
+import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { AGENT_VERSION, API_VERSION } from '../protocol.ts';
+import type { AgentInfo, AmphoraSummary } from '../protocol.ts';
+import { Amphora } from './amphora.ts';
+import type { AgentLog } from './amphora.ts';
+import { AmphoraFiles } from './files.ts';
+import { fdLimit, haproxyVersion, maxconnBudget } from './haproxy.ts';
+
+export interface AgentOptions {
+  stateDir: string;
+  /** The HAProxy binary; /usr/sbin/haproxy by default. */
+  haproxyBin?: string;
+  log?: AgentLog;
+  /** The host name reported in /v1/info; os.hostname() by default. */
+  host?: string;
+}
+
+const silent: AgentLog = { info() {}, warn() {}, error() {} };
+
+export class Agent {
+  private readonly amphorae = new Map<string, Amphora>();
+  private constructor(
+    readonly stateDir: string,
+    readonly haproxyBin: string,
+    readonly log: AgentLog,
+    readonly host: string,
+    readonly haproxyVersion: string,
+  ) {}
+
+  /** Opens the state directory and adopts (or restarts) every amphora found there. */
+  static async open(opts: AgentOptions): Promise<Agent> {
+    const bin = opts.haproxyBin ?? '/usr/sbin/haproxy';
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o750 });
+    const agent = new Agent(opts.stateDir, bin, opts.log ?? silent, opts.host ?? hostname(), await haproxyVersion(bin));
+    for (const id of AmphoraFiles.list(opts.stateDir)) {
+      const amphora = agent.amphora(id);
+      if (!amphora.applied) continue;
+      try {
+        await amphora.adopt();
+      } catch (err) {
+        agent.log.error({ event: 'agent.amphora.adopt_failed', amphora_id: id, error: (err as Error).message });
+      }
+    }
+    return agent;
+  }
+
+  /** The amphora `id`, known or new (a new one has nothing applied until its first bundle). */
+  amphora(id: string): Amphora {
+    let amphora = this.amphorae.get(id);
+    if (!amphora) {
+      amphora = new Amphora(this.stateDir, id, this.haproxyBin, this.log);
+      this.amphorae.set(id, amphora);
+    }
+    return amphora;
+  }
+
+  /** A known amphora: one with an applied bundle. */
+  known(id: string): Amphora | undefined {
+    const amphora = this.amphorae.get(id);
+    return amphora?.applied ? amphora : undefined;
+  }
+
+  async remove(id: string): Promise<void> {
+    const amphora = this.amphorae.get(id);
+    if (!amphora) return;
+    await amphora.destroy();
+    // An apply queued behind the delete may have brought it back; keep it then.
+    if (!amphora.applied) this.amphorae.delete(id);
+  }
+
+  async list(): Promise<AmphoraSummary[]> {
+    const known = [...this.amphorae.values()].filter((a) => a.applied);
+    return Promise.all(known.map((a) => a.summary()));
+  }
+
+  info(): AgentInfo {
+    const limit = fdLimit();
+    return {
+      api_version: API_VERSION, agent_version: AGENT_VERSION, haproxy_version: this.haproxyVersion, host: this.host,
+      fd_limit: limit, maxconn_budget: maxconnBudget(limit),
+      amphorae: [...this.amphorae.values()].filter((a) => a.applied).length,
+    };
+  }
+}

@@ -1,0 +1,296 @@
+// One amphora on this host: applies bundles (check → swap → start or hitless reload → verify,
+// rolling back to the last-known-good bundle on failure), applies member-only changes through
+// the runtime API, reports status, and adopts a HAProxy an earlier agent started.
+// Operations on one amphora run one at a time, in arrival order.
+import type {
+  AgentErrorBody, AmphoraStatus, AmphoraSummary, ApplyAction, ApplyConfigRequest, ApplyResult, ApplyRuntimeRequest,
+  ConfigBundle, RuntimeAnswer,
+} from '../protocol.ts';
+import { CONFIG_FILE } from '../protocol.ts';
+import { AmphoraFiles } from './files.ts';
+import type { AppliedState } from './files.ts';
+import * as haproxy from './haproxy.ts';
+import { HaproxyError } from './haproxy.ts';
+import { command, currentWorker, parseShowStat, session } from './runtime.ts';
+import { filterServerState } from './serverstate.ts';
+import type { MasterProc } from './runtime.ts';
+
+/** An error the API answers with `status` and an AgentErrorBody. */
+export class AgentFailure extends Error {
+  constructor(readonly status: number, readonly body: AgentErrorBody) {
+    super(body.message);
+  }
+}
+
+export interface AgentLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export class Amphora {
+  readonly files: AmphoraFiles;
+  private state: AppliedState | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog) {
+    this.files = new AmphoraFiles(stateDir, id, bin);
+    this.state = this.files.readState();
+  }
+
+  get applied(): AppliedState | undefined {
+    return this.state;
+  }
+
+  /** Runs `fn` after every earlier operation on this amphora has finished. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn, fn);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The running master, or undefined: pid file, /proc and the master socket must all agree. */
+  async master(): Promise<MasterProc | undefined> {
+    const pid = haproxy.readPid(this.files.paths.pidFile);
+    if (pid === undefined || !haproxy.isOurMaster(pid, this.files.paths.masterSocket)) return undefined;
+    try {
+      const proc = await haproxy.showProc(this.files.paths.masterSocket, 2000);
+      return proc.masterPid === pid ? proc : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private checkGeneration(generation: number): void {
+    if (this.state && generation < this.state.generation) {
+      throw new AgentFailure(409, {
+        code: 'stale_generation',
+        message: `generation ${generation} is older than the applied generation ${this.state.generation}`,
+      });
+    }
+  }
+
+  private async stageAndCheck(bundle: ConfigBundle): Promise<string[]> {
+    this.files.ensure();
+    this.files.stage(bundle);
+    try {
+      return await haproxy.checkConfig(this.bin, this.files.stagingDir);
+    } catch (err) {
+      if (!(err instanceof HaproxyError)) throw err;
+      throw new AgentFailure(422, { code: 'config_invalid', message: err.message, detail: err.detail });
+    }
+  }
+
+  applyConfig(req: ApplyConfigRequest): Promise<ApplyResult> {
+    return this.serialize(async () => {
+      const t0 = performance.now();
+      this.checkGeneration(req.generation);
+      const running = await this.master();
+      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, t0);
+      const warnings = await this.stageAndCheck(req.bundle);
+      const proc = await this.switchTo(req, running);
+      return this.result(req, running ? 'reloaded' : 'started', proc, t0, warnings);
+    });
+  }
+
+  applyRuntime(req: ApplyRuntimeRequest): Promise<ApplyResult> {
+    return this.serialize(async () => {
+      const t0 = performance.now();
+      this.checkGeneration(req.generation);
+      const running = await this.master();
+      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, t0);
+      const warnings = await this.stageAndCheck(req.bundle);
+      if (!running || !this.state) {
+        const proc = await this.switchTo(req, running);
+        return this.result(req, 'started', proc, t0, warnings);
+      }
+      const socket = haproxy.configDirectives(readStaged(req.bundle), this.files.confDir).statsSocket;
+      // The file goes in first: whatever happens next, a reload serves what the commands build.
+      this.files.install(req.bundle, this.state.files);
+      const answers = socket ? await this.runCommands(socket, req.commands) : [];
+      if (socket && answers.length === req.commands.length && answers.every((a) => a.ok)) {
+        this.record(req);
+        const proc = (await this.master()) ?? running;
+        return { ...this.result(req, 'runtime', proc, t0, warnings), runtime: answers };
+      }
+      this.log.warn({ event: 'agent.runtime.fallback', amphora_id: this.id, failed: answers.find((a) => !a.ok) ?? 'no stats socket' });
+      const proc = await this.reloadOrRollback(req, running);
+      return { ...this.result(req, 'runtime-fallback', proc, t0, warnings), runtime: answers };
+    });
+  }
+
+  private async runCommands(socket: string, commands: string[]): Promise<RuntimeAnswer[]> {
+    try {
+      return await session(socket, commands, { timeoutMs: 10_000, connectRetryMs: 500 });
+    } catch (err) {
+      return [{ command: commands[0] ?? '', ok: false, answer: `stats socket: ${(err as Error).message}` }];
+    }
+  }
+
+  /** Installs the staged bundle, then starts or reloads HAProxy onto it. */
+  private async switchTo(req: ApplyConfigRequest, running: MasterProc | undefined): Promise<MasterProc> {
+    const previous = this.state?.files ?? [];
+    this.files.install(req.bundle, previous);
+    if (running) return this.reloadOrRollback(req, running);
+    try {
+      this.files.removePidFile();
+      const proc = await haproxy.start(this.files.paths);
+      this.record(req);
+      return proc;
+    } catch (err) {
+      throw await this.rollback(err, req.bundle);
+    }
+  }
+
+  private async reloadOrRollback(req: ApplyConfigRequest, running: MasterProc): Promise<MasterProc> {
+    try {
+      await this.saveServerState();
+      const proc = await haproxy.reload(this.files.paths, running);
+      this.record(req);
+      return proc;
+    } catch (err) {
+      throw await this.rollback(err, req.bundle);
+    }
+  }
+
+  /**
+   * Puts the last-known-good bundle back and reloads (or starts) it, so a bad bundle never
+   * stays in place. Answers the failure to report. Without a last-known-good bundle (a first
+   * apply that failed), the amphora's files are removed and it is forgotten.
+   */
+  private async rollback(cause: unknown, failed: ConfigBundle): Promise<AgentFailure> {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const detail = cause instanceof HaproxyError ? cause.detail : undefined;
+    const lkg = this.files.readLastKnownGood();
+    this.log.error({ event: 'agent.apply.failed', amphora_id: this.id, error: message, detail, lkg_generation: lkg?.generation });
+    const failedPaths = failed.files.map((f) => f.path);
+    if (!lkg) {
+      const proc = await this.master();
+      if (proc) await haproxy.stop(proc.masterPid, proc.workers.map((w) => w.pid));
+      this.files.removeAll();
+      this.state = undefined;
+      return new AgentFailure(500, { code: 'apply_failed', message, detail, rolled_back: false });
+    }
+    let note = `rolled back to generation ${lkg.generation}`;
+    let rolledBack = true;
+    try {
+      this.files.restore(lkg.bundle.files, failedPaths);
+      const now = await this.master();
+      if (now) await haproxy.reload(this.files.paths, now);
+      else await haproxy.start(this.files.paths);
+      this.state = {
+        amphora_id: this.id, generation: lkg.generation, sha256: lkg.bundle.sha256,
+        files: lkg.bundle.files.map((f) => f.path), applied_at: new Date().toISOString(),
+      };
+      this.files.writeState(this.state);
+    } catch (err) {
+      rolledBack = false;
+      note = `rollback to generation ${lkg.generation} failed too: ${(err as Error).message}`;
+    }
+    return new AgentFailure(500, { code: 'apply_failed', message, detail: [detail, note].filter(Boolean).join('\n'), rolled_back: rolledBack });
+  }
+
+  /**
+   * Before a reload, `show servers state` goes where the new config loads it from, so runtime
+   * weights and maint survive; rows the new config contradicts are dropped (serverstate.ts).
+   */
+  private async saveServerState(): Promise<void> {
+    const config = this.files.readConfig();
+    const target = haproxy.configDirectives(config, this.files.confDir).serverStateFile;
+    if (!target) return;
+    try {
+      const text = await command(this.files.paths.masterSocket, '@1 show servers state', { timeoutMs: 3000 });
+      if (/^\d+\n#/.test(text)) this.files.writeServerState(target, filterServerState(text, config));
+    } catch (err) {
+      this.log.warn({ event: 'agent.server_state.unsaved', amphora_id: this.id, error: (err as Error).message });
+    }
+  }
+
+  private record(req: ApplyConfigRequest): void {
+    this.state = {
+      amphora_id: this.id, generation: req.generation, sha256: req.bundle.sha256,
+      files: req.bundle.files.map((f) => f.path), applied_at: new Date().toISOString(),
+    };
+    this.files.writeState(this.state);
+    this.files.writeLastKnownGood({ generation: req.generation, bundle: req.bundle });
+  }
+
+  private unchanged(req: ApplyConfigRequest, proc: MasterProc, t0: number): ApplyResult {
+    if (this.state && req.generation !== this.state.generation) {
+      this.state = { ...this.state, generation: req.generation };
+      this.files.writeState(this.state);
+    }
+    return this.result(req, 'unchanged', proc, t0, []);
+  }
+
+  private result(req: ApplyConfigRequest, action: ApplyAction, proc: MasterProc, t0: number, warnings: string[]): ApplyResult {
+    return {
+      amphora_id: this.id, generation: req.generation, sha256: req.bundle.sha256, action,
+      master_pid: proc.masterPid, worker_pid: currentWorker(proc)?.pid ?? null, reloads: proc.reloads,
+      duration_ms: Math.round(performance.now() - t0), warnings,
+    };
+  }
+
+  async summary(): Promise<AmphoraSummary> {
+    const proc = await this.master();
+    return {
+      amphora_id: this.id, running: proc !== undefined, master_pid: proc?.masterPid ?? null,
+      generation: this.state?.generation ?? 0, sha256: this.state?.sha256 ?? '',
+    };
+  }
+
+  async status(): Promise<AmphoraStatus> {
+    const proc = await this.master();
+    let stats: AmphoraStatus['stats'] = [];
+    if (proc) {
+      try {
+        stats = parseShowStat(await command(this.files.paths.masterSocket, '@1 show stat', { timeoutMs: 3000 }));
+      } catch (err) {
+        this.log.warn({ event: 'agent.stats.unavailable', amphora_id: this.id, error: (err as Error).message });
+      }
+    }
+    return {
+      amphora_id: this.id, running: proc !== undefined, master_pid: proc?.masterPid ?? null,
+      generation: this.state?.generation ?? 0, sha256: this.state?.sha256 ?? '', applied_at: this.state?.applied_at ?? '',
+      reloads: proc?.reloads ?? 0, failed_reloads: proc?.failedReloads ?? 0, workers: proc?.workers ?? [], stats,
+    };
+  }
+
+  /** Stops HAProxy (by PID, master and workers) and removes every file of the amphora. */
+  destroy(): Promise<void> {
+    return this.serialize(async () => {
+      const proc = await this.master();
+      if (proc) await haproxy.stop(proc.masterPid, proc.workers.map((w) => w.pid));
+      this.files.removeAll();
+      this.state = undefined;
+      this.log.info({ event: 'agent.amphora.deleted', amphora_id: this.id, master_pid: proc?.masterPid });
+    });
+  }
+
+  /**
+   * At agent start: a running master is adopted as it is (traffic untouched); an amphora whose
+   * HAProxy is gone (host restart) is started again from its last-known-good bundle.
+   */
+  adopt(): Promise<'adopted' | 'restarted' | 'idle'> {
+    return this.serialize(async () => {
+      const proc = await this.master();
+      if (proc) {
+        this.log.info({ event: 'agent.amphora.adopted', amphora_id: this.id, master_pid: proc.masterPid, generation: this.state?.generation });
+        return 'adopted';
+      }
+      const lkg = this.files.readLastKnownGood();
+      if (!lkg || !this.state) return 'idle';
+      this.files.restore(lkg.bundle.files, this.state.files);
+      this.files.removePidFile();
+      await haproxy.start(this.files.paths);
+      this.state = { ...this.state, generation: lkg.generation, sha256: lkg.bundle.sha256, files: lkg.bundle.files.map((f) => f.path) };
+      this.files.writeState(this.state);
+      this.log.info({ event: 'agent.amphora.restarted', amphora_id: this.id, generation: lkg.generation });
+      return 'restarted';
+    });
+  }
+}
+
+function readStaged(bundle: ConfigBundle): string {
+  return bundle.files.find((f) => f.path === CONFIG_FILE)?.content ?? '';
+}
