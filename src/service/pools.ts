@@ -101,6 +101,7 @@ export async function createPool(deps: ServiceDeps, ctx: RequestContext, input: 
       throw Errors.validation(`The pool protocol '${protocol}' is invalid while the listener protocol is '${listener.protocol}'.`);
     }
   }
+  checkPoolCreate(input);
   const listenerIds = listener ? [listener.id] : [];
   const pool = await underLoadBalancer(deps, lb.id, { listenerIds, child: true }, async (tx, locked) => {
     const row = await insertPool(tx, deps, locked, input, listener?.id ?? null);
@@ -138,15 +139,7 @@ export async function insertPool(
   tx: Store, deps: ServiceDeps, lb: LoadBalancer, input: PoolCreate, listenerId: string | null,
 ): Promise<Pool> {
   const protocol = input.protocol as PoolProtocol;
-  checkSessionPersistence(protocol, input.session_persistence, 'create');
-  const tlsEnabled = input.tls_enabled ?? false;
-  // Octavia fills the TLS defaults only for a TLS-enabled pool; others keep what was sent.
-  const tls = {
-    tls_ciphers: input.tls_ciphers ?? (tlsEnabled ? POOL_TLS_DEFAULTS.tls_ciphers : null),
-    tls_versions: input.tls_versions ?? (tlsEnabled ? [...POOL_TLS_DEFAULTS.tls_versions] : null),
-    alpn_protocols: input.alpn_protocols ?? (tlsEnabled ? [...POOL_TLS_DEFAULTS.alpn_protocols] : null),
-  };
-  checkPoolTlsOnCreate({ ...input, ...tls, tls_enabled: tlsEnabled });
+  const { tlsEnabled, tls } = checkPoolCreate(input);
   await checkQuota(tx, deps.config.quotas, lb.project_id, 'pool');
   if (listenerId) {
     const listener = await tx.get('listener', listenerId);
@@ -179,6 +172,20 @@ export async function insertPool(
   await tx.insert('pool', row);
   if (listenerId) await tx.update('listener', listenerId, { default_pool_id: row.id });
   return row;
+}
+
+/** A new pool's own rules (session persistence, TLS after its defaults), checked before any lock. */
+function checkPoolCreate(input: PoolCreate) {
+  checkSessionPersistence(input.protocol as PoolProtocol, input.session_persistence, 'create');
+  const tlsEnabled = input.tls_enabled ?? false;
+  // Octavia fills the TLS defaults only for a TLS-enabled pool; others keep what was sent.
+  const tls = {
+    tls_ciphers: input.tls_ciphers ?? (tlsEnabled ? POOL_TLS_DEFAULTS.tls_ciphers : null),
+    tls_versions: input.tls_versions ?? (tlsEnabled ? [...POOL_TLS_DEFAULTS.tls_versions] : null),
+    alpn_protocols: input.alpn_protocols ?? (tlsEnabled ? [...POOL_TLS_DEFAULTS.alpn_protocols] : null),
+  };
+  checkPoolTlsOnCreate({ ...input, ...tls, tls_enabled: tlsEnabled });
+  return { tlsEnabled, tls };
 }
 
 function persistence(sp: SessionPersistenceInput): SessionPersistence {

@@ -303,6 +303,8 @@ describe('pools', () => {
     assertFault(await post({ loadbalancer_id: lb.id }), 409, locked);
     assertFault(await put(pool.id, { name: 'n' }), 409, locked);
     assertFault(await app.req('DELETE', `${POOLS}/${pool.id}`), 409, locked);
+    // A body Octavia refuses before taking the lock is a 400 even now.
+    assertFault(await post({ loadbalancer_id: lb.id, session_persistence: { type: 'APP_COOKIE' } }), 400, /cookie_name/);
     app.gate.release();
     await app.settle();
     assert.equal((await show(pool.id)).name, '');
