@@ -8,7 +8,7 @@ import { renderHaproxy } from './haproxy.ts';
 export interface BundleFile {
   path: string;
   content: string;
-  /** Unix permission bits; 0o644 when absent (certificates and keys: 0o600). */
+  /** Unix permission bits; 0o640 when absent, as the agent protocol says (keys: 0o600). */
   mode?: number;
 }
 
@@ -19,7 +19,7 @@ export interface ConfigBundle {
   sha256: string;
 }
 
-export const DEFAULT_FILE_MODE = 0o644;
+export const DEFAULT_FILE_MODE = 0o640;
 const utf8 = new TextEncoder();
 
 export function makeBundle(files: BundleFile[]): ConfigBundle {
@@ -35,7 +35,10 @@ export function makeBundle(files: BundleFile[]): ConfigBundle {
   return { files: sorted, sha256: hash.digest('hex') };
 }
 
-/** The haproxy.cfg rendered from `ir` at `configPath`, plus files rendered elsewhere (certificates). */
-export function haproxyBundle(ir: HaproxyIR, configPath: string, extraFiles: BundleFile[] = []): ConfigBundle {
+/**
+ * The haproxy.cfg rendered from `ir`, plus files rendered elsewhere (certificates). Paths are
+ * relative to the amphora's config directory (src/amphora/protocol.ts), haproxy.cfg by default.
+ */
+export function haproxyBundle(ir: HaproxyIR, extraFiles: BundleFile[] = [], configPath = 'haproxy.cfg'): ConfigBundle {
   return makeBundle([{ path: configPath, content: renderHaproxy(ir), mode: DEFAULT_FILE_MODE }, ...extraFiles]);
 }

@@ -2,12 +2,17 @@
 // will run the configuration (addresses, run-directory paths, its file-descriptor budget).
 // The worker or the agent fills it; the renderer never looks these up itself.
 
+/**
+ * Paths as HAProxy should read them. The agent runs HAProxy in the bundle's directory, so
+ * relative paths (`unix@haproxy.sock`, `haproxy.state`, `certs`) keep a bundle host-neutral.
+ */
 export interface AmphoraPaths {
   /** HAProxy's admin socket: the agent's runtime API and statistics source. */
   statsSocket: string;
   /** `show servers state` is saved here before each reload and read back by the new worker. */
   serverStateFile: string;
-  pidFile: string;
+  /** Rendered as `pidfile` only when set; the agent passes `-p` itself. */
+  pidFile?: string | null;
   /** Where the bundle writes certificate files; see certPaths for the names inside it. */
   certDir: string;
 }

@@ -26,7 +26,7 @@ function renderGlobal(g: GlobalIR, peers: PeersIR | null): string {
     '# The agent starts HAProxy in master-worker mode (-W -S <master socket>) and reloads',
     '# through the master; nothing below depends on that.',
     `maxconn ${g.maxconn}`,
-    `pidfile ${configWord(g.pidFile)}`,
+    ...(g.pidFile ? [`pidfile ${configWord(g.pidFile)}`] : []),
     '# level admin: members change through the runtime API without a reload.',
     '# expose-fd listeners: a new worker takes over the listening sockets from the old one.',
     `stats socket ${configWord(g.statsSocket)} mode 600 level admin expose-fd listeners`,

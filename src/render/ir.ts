@@ -15,7 +15,7 @@ export interface GlobalIR {
   maxconn: number;
   statsSocket: string;
   serverStateFile: string;
-  pidFile: string;
+  pidFile: string | null;
   hardStopAfter: string;
   closeSpreadTime: string;
   mworkerMaxReloads: number;

@@ -41,7 +41,7 @@ function toGlobal(amphora: AmphoraContext, backends: BackendIR[]): GlobalIR {
     maxconn: amphora.maxconn,
     statsSocket: amphora.paths.statsSocket,
     serverStateFile: amphora.paths.serverStateFile,
-    pidFile: amphora.paths.pidFile,
+    pidFile: amphora.paths.pidFile ?? null,
     hardStopAfter: amphora.hardStopAfter ?? DEFAULTS.hardStopAfter,
     closeSpreadTime: amphora.closeSpreadTime ?? DEFAULTS.closeSpreadTime,
     mworkerMaxReloads: amphora.mworkerMaxReloads ?? DEFAULTS.mworkerMaxReloads,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { goldenCases } from './golden.ts';
 import { RUN_DIR } from './fixtures.ts';
 
@@ -45,10 +45,11 @@ function makePki(dir: string): typeof pki {
   return { certAndKey: read('server.crt') + read('server.key'), ca: read('ca.crt'), crl: read('crl.pem') };
 }
 
-/** Writes a file for every certificate, CA and CRL path the configuration names. */
-function materialize(config: string): void {
+/** Writes a file for every certificate, CA and CRL path the configuration names (relative ones under `dir`). */
+function materialize(config: string, dir: string): void {
   const content: Record<string, string> = { crt: pki.certAndKey, 'ca-file': pki.ca, 'crl-file': pki.crl };
-  for (const [, keyword, path] of config.matchAll(/ (crt|ca-file|crl-file) (\S+)/g)) {
+  for (const [, keyword, named] of config.matchAll(/ (crt|ca-file|crl-file) (\S+)/g)) {
+    const path = isAbsolute(named) ? named : join(dir, named);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content[keyword]);
   }
@@ -60,10 +61,10 @@ for (const c of goldenCases()) {
     const dir = join(work, c.name);
     mkdirSync(dir, { recursive: true });
     const config = c.expected.replaceAll(RUN_DIR, dir);
-    materialize(config);
+    materialize(config, dir);
     const file = join(dir, 'haproxy.cfg');
     writeFileSync(file, config);
-    const result = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
+    const result = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8', cwd: dir });
     const output = `${result.stdout}${result.stderr}`;
     assert.equal(result.status, 0, output);
     const warnings = output.split('\n').filter((l) => l.includes('[WARNING]'))
