@@ -124,6 +124,21 @@ export function parseBody<S extends Shape>(body: unknown, wrapper: string, shape
   }
 }
 
+/** Parses one nested object of a body (e.g. a listener inside a load balancer graph) with the same 400s. */
+export function parseAt<S extends Shape>(value: unknown, path: string, shape: S): Parsed<S> {
+  try {
+    return parseObject(shape, value, path);
+  } catch (err) {
+    if (err instanceof FieldError) throw Errors.invalidField(err.field, err.value, err.message);
+    throw err;
+  }
+}
+
+/** The same shape with no field mandatory (name-only references in a graph create). */
+export function optional<S extends Shape>(shape: S): S {
+  return Object.fromEntries(Object.entries(shape).map(([k, f]) => [k, { ...f, mandatory: false }])) as S;
+}
+
 class FieldError extends Error {
   constructor(readonly field: string, readonly value: unknown, message: string) {
     super(message);

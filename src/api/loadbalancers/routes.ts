@@ -9,6 +9,8 @@ import { lbPostShape, lbPutShape, loadBalancerToWire } from './wire.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { loadBalancerStats } from '../../service/stats.ts';
 import { statusTree } from './status.ts';
+import { createLoadBalancerGraph } from '../../service/graph.ts';
+import { loadBalancerGraphToWire, parseGraphListener, parseGraphPool } from './graph-wire.ts';
 
 export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
   const view = async (lb: Awaited<ReturnType<typeof lbs.getLoadBalancer>>) => {
@@ -25,10 +27,13 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ServiceDeps) {
   });
 
   app.post('/lbaas/loadbalancers', async (req, reply) => {
-    const body = parseBody(req.body, 'loadbalancer', lbPostShape);
-    const lb = await lbs.createLoadBalancer(deps, req.ctx, { ...body, project_id: body.project_id ?? body.tenant_id });
+    const { listeners, pools, ...body } = parseBody(req.body, 'loadbalancer', lbPostShape);
+    const created = await createLoadBalancerGraph(
+      deps, req.ctx, { ...body, project_id: body.project_id ?? body.tenant_id },
+      (listeners ?? []).map(parseGraphListener), (pools ?? []).map((p, i) => parseGraphPool(p, `pools[${i}]`)),
+    );
     reply.code(201);
-    return { loadbalancer: await view(lb) };
+    return { loadbalancer: loadBalancerGraphToWire(created) };
   });
 
   app.get('/lbaas/loadbalancers/:id', async (req) => {
