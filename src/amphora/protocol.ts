@@ -81,6 +81,8 @@ export interface ApplyResult {
   /** Master reload counter after the change (unchanged by runtime changes). */
   reloads: number;
   duration_ms: number;
+  /** Milliseconds per phase: check_ms (`haproxy -c`), start_ms, reload_ms (incl. verification), commands_ms. */
+  timings: Record<string, number>;
   /** Warnings printed by `haproxy -c` for the bundle. */
   warnings: string[];
   /** Present for runtime requests: one answer per command that ran. */

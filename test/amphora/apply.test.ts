@@ -50,7 +50,7 @@ describe('agent applies bundles to a real HAProxy', { skip: skipWithoutHaproxy, 
     const t0 = performance.now();
     const res = await client.applyConfig(AMP, 1, bundleOf(haproxyConfig({ frontendPort: port, servers: [{ name: 's1', port: a.port }] })));
     const served = await firstServed(port, 'a');
-    t.diagnostic(`PUT config → first served request (new HAProxy): ${(performance.now() - t0).toFixed(0)} ms (agent ${res.duration_ms} ms + ${served.toFixed(0)} ms)`);
+    t.diagnostic(`PUT config → first served request (new HAProxy): ${(performance.now() - t0).toFixed(0)} ms (agent ${res.duration_ms} ms ${JSON.stringify(res.timings)} + ${served.toFixed(0)} ms)`);
     assert.equal(res.action, 'started');
     assert.equal(res.generation, 1);
     assert.ok(res.worker_pid);
@@ -78,7 +78,7 @@ describe('agent applies bundles to a real HAProxy', { skip: skipWithoutHaproxy, 
     const moved = await firstServed(port, 'b');
     await new Promise((r) => setTimeout(r, 300));
     await traffic.stop();
-    t.diagnostic(`reload: agent ${res.duration_ms} ms (check + reload + verify); ${traffic.replies.length} requests, longest gap between successes ${traffic.longestGap().toFixed(1)} ms; traffic on b ${moved.toFixed(0)} ms after the answer`);
+    t.diagnostic(`reload: agent ${res.duration_ms} ms ${JSON.stringify(res.timings)}; ${traffic.replies.length} requests, longest gap between successes ${traffic.longestGap().toFixed(1)} ms; traffic on b ${moved.toFixed(0)} ms after the answer`);
     assert.equal(res.action, 'reloaded');
     assert.equal(res.reloads, before.reloads + 1);
     assert.notEqual(res.worker_pid, before.workers.find((w) => !w.old)?.pid);

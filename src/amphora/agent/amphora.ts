@@ -83,39 +83,45 @@ export class Amphora {
 
   applyConfig(req: ApplyConfigRequest): Promise<ApplyResult> {
     return this.serialize(async () => {
-      const t0 = performance.now();
+      const clock = new Clock();
       this.checkGeneration(req.generation);
       const running = await this.master();
-      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, t0);
+      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, clock);
       const warnings = await this.stageAndCheck(req.bundle);
+      clock.lap('check_ms');
       const proc = await this.switchTo(req, running);
-      return this.result(req, running ? 'reloaded' : 'started', proc, t0, warnings);
+      clock.lap(running ? 'reload_ms' : 'start_ms');
+      return this.result(req, running ? 'reloaded' : 'started', proc, clock, warnings);
     });
   }
 
   applyRuntime(req: ApplyRuntimeRequest): Promise<ApplyResult> {
     return this.serialize(async () => {
-      const t0 = performance.now();
+      const clock = new Clock();
       this.checkGeneration(req.generation);
       const running = await this.master();
-      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, t0);
+      if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, clock);
       const warnings = await this.stageAndCheck(req.bundle);
+      clock.lap('check_ms');
       if (!running || !this.state) {
         const proc = await this.switchTo(req, running);
-        return this.result(req, 'started', proc, t0, warnings);
+        clock.lap('start_ms');
+        return this.result(req, 'started', proc, clock, warnings);
       }
       const socket = haproxy.configDirectives(readStaged(req.bundle), this.files.confDir).statsSocket;
       // The file goes in first: whatever happens next, a reload serves what the commands build.
       this.files.install(req.bundle, this.state.files);
       const answers = socket ? await this.runCommands(socket, req.commands) : [];
+      clock.lap('commands_ms');
       if (socket && answers.length === req.commands.length && answers.every((a) => a.ok)) {
         this.record(req);
         const proc = (await this.master()) ?? running;
-        return { ...this.result(req, 'runtime', proc, t0, warnings), runtime: answers };
+        return { ...this.result(req, 'runtime', proc, clock, warnings), runtime: answers };
       }
       this.log.warn({ event: 'agent.runtime.fallback', amphora_id: this.id, failed: answers.find((a) => !a.ok) ?? 'no stats socket' });
       const proc = await this.reloadOrRollback(req, running);
-      return { ...this.result(req, 'runtime-fallback', proc, t0, warnings), runtime: answers };
+      clock.lap('reload_ms');
+      return { ...this.result(req, 'runtime-fallback', proc, clock, warnings), runtime: answers };
     });
   }
 
@@ -215,19 +221,19 @@ export class Amphora {
     this.files.writeLastKnownGood({ generation: req.generation, bundle: req.bundle });
   }
 
-  private unchanged(req: ApplyConfigRequest, proc: MasterProc, t0: number): ApplyResult {
+  private unchanged(req: ApplyConfigRequest, proc: MasterProc, clock: Clock): ApplyResult {
     if (this.state && req.generation !== this.state.generation) {
       this.state = { ...this.state, generation: req.generation };
       this.files.writeState(this.state);
     }
-    return this.result(req, 'unchanged', proc, t0, []);
+    return this.result(req, 'unchanged', proc, clock, []);
   }
 
-  private result(req: ApplyConfigRequest, action: ApplyAction, proc: MasterProc, t0: number, warnings: string[]): ApplyResult {
+  private result(req: ApplyConfigRequest, action: ApplyAction, proc: MasterProc, clock: Clock, warnings: string[]): ApplyResult {
     return {
       amphora_id: this.id, generation: req.generation, sha256: req.bundle.sha256, action,
       master_pid: proc.masterPid, worker_pid: currentWorker(proc)?.pid ?? null, reloads: proc.reloads,
-      duration_ms: Math.round(performance.now() - t0), warnings,
+      duration_ms: clock.total(), timings: clock.laps, warnings,
     };
   }
 
@@ -288,6 +294,21 @@ export class Amphora {
       this.log.info({ event: 'agent.amphora.restarted', amphora_id: this.id, generation: lkg.generation });
       return 'restarted';
     });
+  }
+}
+
+/** Time spent in each phase of one operation, for the controller's logs and the figures. */
+class Clock {
+  private readonly t0 = performance.now();
+  private last = this.t0;
+  readonly laps: Record<string, number> = {};
+  lap(name: string): void {
+    const now = performance.now();
+    this.laps[name] = Math.round((now - this.last) * 10) / 10;
+    this.last = now;
+  }
+  total(): number {
+    return Math.round(performance.now() - this.t0);
   }
 }
 
