@@ -99,7 +99,9 @@ function fail(res: ServerResponse, status: number, error: AgentErrorBody): void 
 }
 
 function isControllerCertificate(req: IncomingMessage): boolean {
-  const peer = (req.socket as TLSSocket).getPeerCertificate();
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) return false;
+  const peer = socket.getPeerCertificate();
   return Array.isArray(peer?.ext_key_usage) && peer.ext_key_usage.includes(CLIENT_AUTH_OID);
 }
 
