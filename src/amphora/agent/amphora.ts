@@ -105,8 +105,8 @@ export class Amphora {
       clock.lap('check_ms');
       if (!running || !this.state) {
         const proc = await this.switchTo(req, running);
-        clock.lap('start_ms');
-        return this.result(req, 'started', proc, clock, warnings);
+        clock.lap(running ? 'reload_ms' : 'start_ms');
+        return this.result(req, running ? 'reloaded' : 'started', proc, clock, warnings);
       }
       const socket = haproxy.configDirectives(readStaged(req.bundle), this.files.confDir).statsSocket;
       // The file goes in first: whatever happens next, a reload serves what the commands build.
