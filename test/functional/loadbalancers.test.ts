@@ -9,6 +9,7 @@ describe('load balancers', () => {
   after(async () => { await app.close(); });
 
   test('create answers 201 PENDING_CREATE and the worker makes it ACTIVE', async () => {
+    app.gate.hold();
     const res = await app.req('POST', '/v2.0/lbaas/loadbalancers', { loadbalancer: { name: 'web', vip_subnet_id: SUBNET, tags: ['a'] } });
     assert.equal(res.status, 201);
     const lb = res.body.loadbalancer;
@@ -17,6 +18,7 @@ describe('load balancers', () => {
     assert.equal(lb.tenant_id, 'p1');
     assert.equal(lb.provider, 'amphora');
     assert.deepEqual(lb.listeners, []);
+    app.gate.release();
     await app.settle();
     const shown = await app.req('GET', `/v2/lbaas/loadbalancers/${lb.id}`);
     assert.equal(shown.body.loadbalancer.provisioning_status, 'ACTIVE');
