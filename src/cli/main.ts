@@ -7,7 +7,7 @@ import type { AuthMode } from '../api/context.ts';
 import { startRuntime } from '../runtime.ts';
 import { agent, AGENT_USAGE } from './agent.ts';
 
-const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth]
+const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth] [--default-provider NAME]
 
   up      run every role in one process: API, worker, on an embedded SQLite database
 `;
@@ -29,6 +29,7 @@ export function parseUpArgs(args: string[]): Config {
       database: { type: 'string' },
       auth: { type: 'string' },
       'log-level': { type: 'string' },
+      'default-provider': { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
@@ -39,6 +40,8 @@ export function parseUpArgs(args: string[]): Config {
     overrides.auth = values.auth as AuthMode;
   }
   if (values['log-level']) overrides.logLevel = values['log-level'];
+  // noop: load balancers that name no provider complete without a data plane (API-only use, benchmarks).
+  if (values['default-provider']) overrides.defaultProvider = values['default-provider'];
   return defaultConfig(overrides);
 }
 
