@@ -1,5 +1,6 @@
-// Load balancer operations. Creation allocates the VIP and inserts the LB PENDING_CREATE
-// with generation 1; every other write goes through the LB lock.
+// Load balancer operations. Creation allocates the VIP (a real address for data-plane
+// providers, see vips.ts) and inserts the LB PENDING_CREATE with generation 1; every other
+// write goes through the LB lock.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../domain/errors.ts';
 import { OperatingStatus as OS, ProvisioningStatus as PS } from '../domain/enums.ts';
@@ -11,6 +12,8 @@ import { now } from './deps.ts';
 import { load, owningProject, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
 import { provider } from './providers.ts';
+import { allocateVip, resolveVip } from './vips.ts';
+import type { VipPlacement } from './vips.ts';
 
 export interface LoadBalancerCreate {
   name?: string | null;
@@ -50,10 +53,13 @@ export async function createLoadBalancer(
     throw Errors.validation('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
   const providerName = input.provider ?? deps.config.defaultProvider;
-  provider(providerName);
+  // A data-plane provider binds the VIP, so it must be a real address of a known subnet.
+  const realVip = provider(providerName).driver !== 'noop';
+  const resolved = realVip ? await resolveVip(deps.store, input) : undefined;
   const lb = await deps.store.transaction(async (tx) => {
     await checkFlavorAndZone(tx, input, providerName);
     await checkQuota(tx, deps.config.quotas, projectId, 'load_balancer');
+    const vip = resolved ? await allocateVip(tx, resolved) : noopVip(input);
     const created = now();
     const row: LoadBalancer = {
       id: randomUUID(),
@@ -70,14 +76,8 @@ export async function createLoadBalancer(
       flavor_id: input.flavor_id ?? null,
       availability_zone: input.availability_zone ?? null,
       topology: 'SINGLE',
-      vip_address: input.vip_address ?? NOOP_VIP_ADDRESS,
-      vip_port_id: input.vip_port_id ?? randomUUID(),
-      vip_subnet_id: input.vip_subnet_id ?? randomUUID(),
-      vip_network_id: input.vip_network_id ?? randomUUID(),
+      ...vip,
       vip_qos_policy_id: input.vip_qos_policy_id ?? null,
-      additional_vips: (input.additional_vips ?? []).map((v): AdditionalVip => ({
-        subnet_id: v.subnet_id as string, ip_address: v.ip_address ?? null,
-      })),
       generation: 1,
       applied_generation: 0,
     };
@@ -88,6 +88,19 @@ export async function createLoadBalancer(
   deps.log.info({ event: 'lb.create', load_balancer_id: lb.id, project_id: projectId });
   deps.wake(lb.id);
   return lb;
+}
+
+/** Octavia's noop network: any ids are accepted, and the VIP is a placeholder unless named. */
+function noopVip(input: LoadBalancerCreate): VipPlacement {
+  return {
+    vip_address: input.vip_address ?? NOOP_VIP_ADDRESS,
+    vip_port_id: input.vip_port_id ?? randomUUID(),
+    vip_subnet_id: input.vip_subnet_id ?? randomUUID(),
+    vip_network_id: input.vip_network_id ?? randomUUID(),
+    additional_vips: (input.additional_vips ?? []).map((v): AdditionalVip => ({
+      subnet_id: v.subnet_id as string, ip_address: v.ip_address ?? null,
+    })),
+  };
 }
 
 async function checkFlavorAndZone(tx: Store, input: LoadBalancerCreate, providerName: string) {

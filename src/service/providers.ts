@@ -1,18 +1,18 @@
-// The providers a load balancer can name. Until the amphora data plane lands, `amphora`
-// (and its alias `octavia`) complete changes through the noop driver, as Octavia's amphora
-// provider does when configured with its noop compute and network drivers.
+// The providers a load balancer can name. `amphora` (and its alias `octavia`) run HAProxy
+// amphorae with real VIPs; `noop` completes every change without a data plane, as Octavia's
+// noop driver does.
 import { Errors } from '../domain/errors.ts';
 
 export interface ProviderInfo {
   name: string;
   description: string;
   /** The driver that carries the provider's changes out. */
-  driver: 'noop';
+  driver: 'noop' | 'amphora';
 }
 
 export const PROVIDERS: ProviderInfo[] = [
-  { name: 'amphora', description: 'The Fulcrum amphora driver (HAProxy amphorae).', driver: 'noop' },
-  { name: 'octavia', description: 'Deprecated alias of the amphora driver.', driver: 'noop' },
+  { name: 'amphora', description: 'The Fulcrum amphora driver (HAProxy amphorae).', driver: 'amphora' },
+  { name: 'octavia', description: 'Deprecated alias of the amphora driver.', driver: 'amphora' },
   { name: 'noop', description: 'The noop driver: completes every change without a data plane.', driver: 'noop' },
 ];
 

@@ -86,6 +86,13 @@ export class KyselyStore implements Store {
     await sql`select project_id from quota where project_id = ${projectId} for update`.execute(this.db);
   }
 
+  async lockNetwork(networkId: string): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockNetwork must be called inside a transaction');
+    // SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
+    if (this.dialect === 'sqlite') return;
+    await sql`select id from network where id = ${networkId} for update`.execute(this.db);
+  }
+
   async dirtyLoadBalancers(limit: number): Promise<{ id: string; generation: number }[]> {
     const rows = await this.db.selectFrom('load_balancer')
       .select(['id', 'generation'])

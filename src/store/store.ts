@@ -31,6 +31,8 @@ export interface Store {
    * ensures the project's quota row (as Octavia does) and locks it. Only inside transaction().
    */
   lockProject(projectId: string): Promise<void>;
+  /** Serialises VIP allocation on one network across processes until the transaction ends. Only inside transaction(). */
+  lockNetwork(networkId: string): Promise<void>;
   /** Load balancers whose desired generation has not been applied yet. */
   dirtyLoadBalancers(limit: number): Promise<{ id: string; generation: number }[]>;
   graph(loadBalancerId: string): Promise<LoadBalancerGraph | undefined>;

@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { testApp, activeLoadBalancer } from '../kit/app.ts';
+import { testApp, activeLoadBalancer, SUBNET } from '../kit/app.ts';
 import type { TestApp } from '../kit/app.ts';
 import { LISTENER_POOL_PROTOCOLS, LISTENER_PROTOCOLS, POOL_PROTOCOLS } from '../../src/domain/enums.ts';
 
@@ -189,7 +189,7 @@ describe('listeners', () => {
     test('a load balancer that is not ACTIVE answers 409', async () => {
       app.gate.hold();
       try {
-        const res = await app.req('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: randomUUID() } });
+        const res = await app.req('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } });
         const lbId = res.body.loadbalancer.id;
         assertFault(await post(lbId), 409, /PENDING_CREATE/);
       } finally {
@@ -411,7 +411,8 @@ describe('listeners', () => {
       const v4 = await activeLoadBalancer(app);
       assertFault(await post(v4.id, { allowed_cidrs: ['2001:db8:a0b:12f0::/64'] }), 400,
         `Validation failure: CIDR 2001:db8:a0b:12f0::/64 IP version incompatible with VIP ${v4.vip_address} IP version.`);
-      const v6 = await activeLoadBalancer(app, { vip_address: '2001:db9:a1b:13f0::1' });
+      // The noop network takes any address; the loopback subnet has no IPv6.
+      const v6 = await activeLoadBalancer(app, { vip_address: '2001:db9:a1b:13f0::1', provider: 'noop' });
       assertFault(await post(v6.id, { allowed_cidrs: ['10.0.1.0/24'] }), 400,
         'Validation failure: CIDR 10.0.1.0/24 IP version incompatible with VIP 2001:db9:a1b:13f0::1 IP version.');
       const l = await activeListener(v6.id, { allowed_cidrs: ['2001:DB8:A0B:12F0:0:0:0:1/64', '2a02:8071:69e::/64'] });

@@ -1,5 +1,6 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { testApp, activeLoadBalancer } from '../kit/app.ts';
 import type { TestApp } from '../kit/app.ts';
 import { activePool, addListener, addRedirect, assertFault, KNOWN_SUBNET, MISSING, setStatus, status } from './pool-fixtures.ts';
@@ -303,7 +304,14 @@ describe('members', () => {
       "Provider 'amphora' does not support a requested option: This provider doesn't support mixing IPv4 and IPv6 addresses for its VIP and members in UDP load balancers.");
     assertFault(await batch(pool.id, [{ address: '2001:db8::1', protocol_port: 53 }]), 501);
     await activeMember(pool.id, { address: '192.0.2.30', protocol_port: 53 });
-    const dual = await setup({ protocol: 'UDP' }, { additional_vips: [{ subnet_id: KNOWN_SUBNET, ip_address: '2001:db8::100' }] });
+    // A dual-stack network: the additional VIP must be on a subnet of the VIP's network.
+    const [v4, v6] = [randomUUID(), randomUUID()];
+    const network = { id: randomUUID(), project_id: '', name: 'dual', created_at: new Date().toISOString() };
+    await app.runtime.store.transaction((tx) => tx.insertNetwork(network, [
+      { id: v4, network_id: network.id, project_id: '', name: 'v4', cidr: '10.20.0.0/24', ip_version: 4, gateway_ip: '10.20.0.1', created_at: network.created_at },
+      { id: v6, network_id: network.id, project_id: '', name: 'v6', cidr: '2001:db8::/64', ip_version: 6, gateway_ip: null, created_at: network.created_at },
+    ]));
+    const dual = await setup({ protocol: 'UDP' }, { vip_subnet_id: v4, additional_vips: [{ subnet_id: v6, ip_address: '2001:db8::100' }] });
     await activeMember(dual.pool.id, { address: '2001:db8::1', protocol_port: 53 });
     const noop = await setup({ protocol: 'UDP' }, { provider: 'noop' });
     await activeMember(noop.pool.id, { address: '2001:db8::1', protocol_port: 53 });

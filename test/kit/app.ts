@@ -6,6 +6,7 @@ import type { Config } from '../../src/config.ts';
 import { startRuntime } from '../../src/runtime.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { ProviderDriver } from '../../src/worker/driver.ts';
+import { LOOPBACK } from '../../src/service/networks.ts';
 
 export interface Reply {
   status: number;
@@ -24,7 +25,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export const SUBNET = 'a0a0a0a0-0000-4000-8000-000000000001';
+/** The loopback subnet every deployment starts with: amphora load balancers take their VIPs there. */
+export const SUBNET = LOOPBACK.subnetId;
 
 /** A driver that holds every change until the test opens it, so PENDING_* states can be observed. */
 export class GatedDriver implements ProviderDriver {
