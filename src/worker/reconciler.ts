@@ -17,6 +17,8 @@ export class Reconciler {
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private sweeping: Promise<void> = Promise.resolve();
   private idle: Promise<void> = Promise.resolve();
   private readonly inflight = new Set<Promise<void>>();
   private readonly opts: ReconcilerOptions;
@@ -26,16 +28,21 @@ export class Reconciler {
   }
 
   start(): void {
+    this.stopped = false;
     const tick = async () => {
-      await this.sweep().catch((err) => this.opts.log.error({ event: 'worker.sweep_failed', err }));
-      this.timer = setTimeout(tick, this.opts.pollMs);
+      this.sweeping = this.sweep().catch((err) => this.opts.log.error({ event: 'worker.sweep_failed', err }));
+      await this.sweeping;
+      // A sweep in flight when stop() ran must not arm the timer again (the store is closing).
+      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
     };
     this.timer = setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.sweeping;
     await Promise.allSettled([...this.inflight]);
     await this.idle;
   }
