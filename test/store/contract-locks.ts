@@ -15,6 +15,7 @@ export function lockContract(h: Harness) {
   lockLoadBalancerContract(h);
   lockRaceContract(h);
   lockProjectContract(h);
+  lockNetworkContract(h);
   dirtyContract(h);
 }
 
@@ -214,6 +215,41 @@ function lockProjectContract(h: Harness) {
         assert.ok(results.filter(Boolean).length > 3, `${results.filter(Boolean).length} got through`);
       });
     }
+  });
+}
+
+function lockNetworkContract(h: Harness) {
+  describe('lockNetwork', () => {
+    test('is refused outside a transaction, and changes nothing inside one', async () => {
+      const store = await h.open();
+      const net = { id: 'net-1', project_id: 'p1', name: 'n', created_at: 'c' };
+      await store.insertNetwork(net, []);
+      await assert.rejects(store.lockNetwork('net-1'), /transaction/);
+      await store.transaction((tx) => tx.lockNetwork('net-1'));
+      assert.deepEqual(await store.networks(), [net]);
+    });
+
+    test('a second transaction cannot take the network lock until the first ends', async () => {
+      const store = await h.open();
+      await store.insertNetwork({ id: 'net-1', project_id: 'p1', name: 'n', created_at: 'c' }, []);
+      let firstEnded = 0;
+      let locked!: () => void;
+      const firstLocked = new Promise<void>((go) => { locked = go; });
+      const first = store.transaction(async (tx) => {
+        await tx.lockNetwork('net-1');
+        locked();
+        await sleep(200);
+        firstEnded = Date.now();
+      });
+      await firstLocked;
+      let secondLockedAt = 0;
+      await store.transaction(async (tx) => {
+        await tx.lockNetwork('net-1');
+        secondLockedAt = Date.now();
+      });
+      await first;
+      assert.ok(firstEnded > 0 && secondLockedAt >= firstEnded, 'the second waited for the first');
+    });
   });
 }
 
