@@ -235,6 +235,10 @@ export async function openStore(url: string): Promise<Store> {
     const pg = await import('pg');
     // COUNT and BIGINT come back as strings by default; the store converts them itself.
     const pool = new pg.default.Pool({ connectionString: url, max: 10 });
+    // An idle connection the server ends (restart, failover, a dropped database) is emitted
+    // as a pool error, which without a listener crashes the process; the pool simply opens
+    // a new connection on next use.
+    pool.on('error', () => undefined);
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db, 'postgres');
     return new KyselyStore(db, 'postgres');
