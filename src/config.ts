@@ -26,6 +26,14 @@ export interface Config {
   /** How often the worker looks for dirty load balancers written by other processes. */
   workerPollMs: number;
   logLevel: string;
+  /** The amphora agent `fulcrum up` embeds: HAProxy amphorae on this host (state in dataDir). */
+  agent: AgentConfig;
+}
+
+export interface AgentConfig {
+  /** Where the embedded agent serves its mutual-TLS API; port 0 picks a free port. */
+  listen: { host: string; port: number };
+  haproxyBin: string;
 }
 
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
@@ -40,6 +48,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     defaultProvider: 'amphora',
     workerPollMs: 500,
     logLevel: 'info',
+    agent: { listen: { host: '127.0.0.1', port: 9443 }, haproxyBin: '/usr/sbin/haproxy' },
     ...overrides,
   };
 }

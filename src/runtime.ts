@@ -14,6 +14,8 @@ import type { ProviderDriver } from './worker/driver.ts';
 import { provider } from './service/providers.ts';
 import { ensureLoopbackNetwork } from './service/networks.ts';
 import { buildApp } from './api/app.ts';
+import { LocalCompute } from './drivers/compute/local.ts';
+import { AmphoraDriver } from './worker/amphora-driver.ts';
 
 export interface Runtime {
   config: Config;
@@ -21,12 +23,17 @@ export interface Runtime {
   deps: ServiceDeps;
   reconciler: Reconciler;
   app: FastifyInstance;
+  /** The embedded data plane (agent + amphora driver); absent when a test driver replaces it. */
+  dataPlane?: { compute: LocalCompute; driver: AmphoraDriver };
   close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
   log?: Logger;
-  /** Replaces the driver every provider uses (tests hold changes PENDING with a gated driver). */
+  /**
+   * Replaces the driver every provider uses (tests hold changes PENDING with a gated driver);
+   * no agent is started then.
+   */
   driver?: ProviderDriver;
 }
 
@@ -37,24 +44,36 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
   const store = await openStore(config.databaseUrl);
   await ensureLoopbackNetwork(store, logger);
+  const dataPlane = opts.driver ? undefined : await startDataPlane(config, store, logger);
   const reconciler = new Reconciler({
     store,
     log: logger.child({ role: 'worker' }),
     pollMs: config.workerPollMs,
     driverFor: (name) => {
-      provider(name);
-      return opts.driver ?? noopDriver;
+      if (opts.driver) return opts.driver;
+      return provider(name).driver === 'amphora' && dataPlane ? dataPlane.driver : noopDriver;
     },
   });
   const deps: ServiceDeps = { store, config, log: logger, wake: (id) => reconciler.wake(id) };
   const app = await buildApp(deps);
   reconciler.start();
   return {
-    config, store, deps, reconciler, app,
+    config, store, deps, reconciler, app, dataPlane,
     async close() {
       await app.close();
       await reconciler.stop();
+      // HAProxy keeps serving: the next start's agent adopts it.
+      await dataPlane?.compute.close();
       await store.close();
     },
   };
+}
+
+/** The PKI and the agent in the data dir, and the amphora driver that uses them. */
+async function startDataPlane(config: Config, store: Store, log: Logger) {
+  mkdirSync(config.dataDir, { recursive: true });
+  const compute = await LocalCompute.start({
+    dataDir: config.dataDir, listen: config.agent.listen, haproxyBin: config.agent.haproxyBin, log,
+  });
+  return { compute, driver: new AmphoraDriver({ store, compute, log: log.child({ role: 'worker', driver: 'amphora' }) }) };
 }

@@ -8,8 +8,11 @@ import { startRuntime } from '../runtime.ts';
 import { agent, AGENT_USAGE } from './agent.ts';
 
 const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth] [--default-provider NAME]
+                 [--agent-listen HOST:PORT] [--haproxy BIN]
 
-  up      run every role in one process: API, worker, on an embedded SQLite database
+  up      run every role in one process: API, worker, on an embedded SQLite database, and
+          an amphora agent that runs each load balancer's HAProxy on this host
+          (state and certificates in the data dir; agent API on 127.0.0.1:9443 by default)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -30,6 +33,8 @@ export function parseUpArgs(args: string[]): Config {
       auth: { type: 'string' },
       'log-level': { type: 'string' },
       'default-provider': { type: 'string' },
+      'agent-listen': { type: 'string' },
+      haproxy: { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
@@ -42,13 +47,16 @@ export function parseUpArgs(args: string[]): Config {
   if (values['log-level']) overrides.logLevel = values['log-level'];
   // noop: load balancers that name no provider complete without a data plane (API-only use, benchmarks).
   if (values['default-provider']) overrides.defaultProvider = values['default-provider'];
-  return defaultConfig(overrides);
+  const config = defaultConfig(overrides);
+  if (values['agent-listen']) config.agent.listen = parseListen(values['agent-listen'], '--agent-listen');
+  if (values.haproxy) config.agent.haproxyBin = resolve(values.haproxy);
+  return config;
 }
 
-function parseListen(value: string): { host: string; port: number } {
+function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const at = value.lastIndexOf(':');
   const port = Number(value.slice(at + 1));
-  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen ${value}: expected HOST:PORT`);
+  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} ${value}: expected HOST:PORT`);
   return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
@@ -58,6 +66,7 @@ async function up(args: string[]): Promise<void> {
   const address = await runtime.app.listen({ host: config.listen.host, port: config.listen.port });
   process.stdout.write(
     `Fulcrum is up: Octavia v2 API at ${address}  (auth: ${config.auth}, database: ${config.databaseUrl})\n` +
+    (runtime.dataPlane ? `Amphora agent at ${runtime.dataPlane.compute.agent.url}; HAProxy amphorae under ${config.dataDir}/amphorae\n` : '') +
     `Point a client at it, for example:\n` +
     `  curl -s -H 'X-Project-Id: demo' ${address}/v2/lbaas/loadbalancers\n` +
     `  export OS_AUTH_TYPE=none OS_ENDPOINT=${address}   # openstack loadbalancer list --os-endpoint ${address}\n`,

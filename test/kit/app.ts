@@ -1,5 +1,7 @@
 // An in-process Fulcrum for functional tests: real store (SQLite in memory by default, or
 // the URL given), real worker, requests through Fastify's inject(). No sockets needed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
@@ -48,10 +50,23 @@ export class GatedDriver implements ProviderDriver {
   }
 }
 
-export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export interface TestAppOptions extends Partial<Config> {
+  /**
+   * Runs the real data plane instead of the gated driver: the embedded agent (on a free port,
+   * state and PKI in `dataDir`, which should be short: HAProxy's unix socket paths live there)
+   * and the amphora driver. close() deletes every amphora and kills any HAProxy left under
+   * `dataDir` by PID. The gate is then unused.
+   */
+  dataPlane?: boolean;
+}
+
+export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const { dataPlane, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
+  if (dataPlane) config.agent = { ...config.agent, listen: { host: '127.0.0.1', port: 0 } };
   const gate = new GatedDriver();
-  const runtime = await startRuntime(config, { log: pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' }), driver: gate });
+  const log = pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
+  const runtime = await startRuntime(config, { log, driver: dataPlane ? undefined : gate });
   return {
     runtime,
     gate,
@@ -73,8 +88,53 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
       return { status: res.statusCode, body: parsed, headers: res.headers };
     },
     settle: () => runtime.reconciler.settle(),
-    close: () => runtime.close(),
+    async close() {
+      if (!dataPlane) return runtime.close();
+      try {
+        await runtime.reconciler.stop();
+        await runtime.dataPlane?.compute.deleteAll();
+      } finally {
+        await runtime.close();
+        await killHaproxyUnder(config.dataDir);
+      }
+    },
   };
+}
+
+/** Kills (by PID) every HAProxy whose command line names a path under `dir`: the ones this app's agent started. */
+export async function killHaproxyUnder(dir: string): Promise<number[]> {
+  const killed: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    const pids = haproxyPidsUnder(dir);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.push(pid);
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return killed;
+}
+
+function haproxyPidsUnder(dir: string): number[] {
+  const prefix = join(dir, 'amphorae') + '/';
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue;
+      if (/haproxy/.test(argv[0]) && argv.some((a) => a.startsWith(prefix))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 /** Creates a load balancer and waits until it is ACTIVE; answers its wire body. */

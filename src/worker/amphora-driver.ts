@@ -1,0 +1,174 @@
+// The amphora provider's driver (SINGLE topology): one amphora per load balancer, an HAProxy
+// run by an agent. Applying a graph renders it (graph → IR → bundle) and sends it to the
+// agent: member-only changes go through HAProxy's runtime API (no reload) when the agent is
+// still serving the configuration this driver last sent; anything else is a whole bundle
+// (the agent checks it, swaps it in and reloads hitlessly, or answers "unchanged").
+//
+// Idempotent by construction: the amphora's id is derived from the load balancer's, the
+// agent compares bundles by sha256, and generations only move forward. After a crash between
+// apply and finalize the poll finds the load balancer dirty and the same apply runs again.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Amphora, LoadBalancer, LoadBalancerGraph } from '../domain/entities.ts';
+import type { Store } from '../store/store.ts';
+import { AgentRequestError } from '../amphora/client.ts';
+import type { AgentInfo, ApplyResult } from '../amphora/protocol.ts';
+import { SERVER_STATE_FILE, STATS_SOCKET } from '../amphora/protocol.ts';
+import type { Compute } from '../drivers/compute/compute.ts';
+import { haproxyBundle, runtimeDelta, toIR } from '../render/index.ts';
+import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
+import type { ProviderDriver } from './driver.ts';
+
+export interface AmphoraDriverOptions {
+  store: Store;
+  compute: Compute;
+  log: Logger;
+}
+
+/** What this driver last got serving on an amphora: the base for the next runtime delta. */
+interface Applied {
+  ir: HaproxyIR;
+  sha256: string;
+}
+
+const ROLE = 'STANDALONE';
+/** Amphora rows the data plane no longer serves from. */
+const GONE = new Set(['DELETED', 'PENDING_DELETE']);
+
+export class AmphoraDriver implements ProviderDriver {
+  readonly name = 'amphora';
+  /** Kept in memory only: after a restart the first apply of each amphora is a whole bundle. */
+  private readonly applied = new Map<string, Applied>();
+
+  constructor(private readonly opts: AmphoraDriverOptions) {}
+
+  async apply(graph: LoadBalancerGraph): Promise<void> {
+    const lb = graph.loadBalancer;
+    const amphora = await this.ensureAmphora(lb);
+    const ids = { load_balancer_id: lb.id, amphora_id: amphora.id, generation: lb.generation };
+    try {
+      const result = await this.push(amphora, graph);
+      this.opts.log.info({
+        event: 'amphora.applied', ...ids, action: result.action, duration_ms: result.duration_ms,
+        timings: result.timings, reloads: result.reloads, master_pid: result.master_pid,
+      });
+    } catch (err) {
+      // The agent may now serve something else (rolled back, or nothing): no runtime delta next time.
+      this.applied.delete(amphora.id);
+      const detail = err instanceof AgentRequestError ? err.body.detail : undefined;
+      this.opts.log.error({ event: 'amphora.apply_failed', ...ids, error: (err as Error).message, detail });
+      throw err;
+    }
+  }
+
+  async remove(graph: LoadBalancerGraph): Promise<void> {
+    const lb = graph.loadBalancer;
+    const rows = await this.opts.store.find('amphora', { load_balancer_id: lb.id });
+    // The derived id too: an amphora the agent runs is removed even if its row is gone.
+    const computeIds = new Set([...rows.map((a) => a.compute_id ?? a.id), amphoraIdOf(lb.id)]);
+    for (const computeId of computeIds) {
+      await this.opts.compute.delete(computeId);
+      this.opts.log.info({ event: 'amphora.deleted', load_balancer_id: lb.id, amphora_id: computeId });
+    }
+    for (const row of rows) this.applied.delete(row.id);
+    this.applied.delete(amphoraIdOf(lb.id));
+  }
+
+  /** Renders the graph and sends it: a runtime delta when possible, else the whole bundle. */
+  private async push(amphora: Amphora, graph: LoadBalancerGraph): Promise<ApplyResult> {
+    const computeId = amphora.compute_id ?? amphora.id;
+    const ir = toIR(graph, await this.context(graph.loadBalancer, computeId));
+    refuseTls(ir);
+    const bundle = haproxyBundle(ir);
+    const client = this.opts.compute.agentFor(computeId);
+    const generation = graph.loadBalancer.generation;
+    const last = this.applied.get(amphora.id);
+    const commands = last && last.sha256 !== bundle.sha256 ? runtimeDelta(last.ir, ir) : null;
+    let result: ApplyResult;
+    if (commands && commands.length > 0 && (await this.stillServing(computeId, last!.sha256))) {
+      result = await client.applyRuntime(computeId, generation, bundle, commands);
+    } else {
+      result = await client.applyConfig(computeId, generation, bundle);
+    }
+    this.applied.set(amphora.id, { ir, sha256: bundle.sha256 });
+    return result;
+  }
+
+  /** Runtime commands only make sense against the configuration they were computed from. */
+  private async stillServing(computeId: string, sha256: string): Promise<boolean> {
+    try {
+      const status = await this.opts.compute.agentFor(computeId).status(computeId);
+      return status.running && status.sha256 === sha256;
+    } catch (err) {
+      if (err instanceof AgentRequestError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  private async context(lb: LoadBalancer, computeId: string): Promise<AmphoraContext> {
+    const info = await this.opts.compute.info(computeId);
+    if (!lb.vip_address) throw new Error(`load balancer ${lb.id} has no VIP address`);
+    return {
+      vipAddress: lb.vip_address,
+      additionalVipAddresses: lb.additional_vips.map((v) => v.ip_address).filter((a): a is string => !!a),
+      // Relative to the amphora's config directory, as the agent protocol asks (src/amphora/protocol.ts).
+      paths: { statsSocket: `unix@${STATS_SOCKET}`, serverStateFile: SERVER_STATE_FILE, certDir: 'certs', pidFile: null },
+      maxconn: maxconnFor(info),
+    };
+  }
+
+  /** The load balancer's amphora row, created (ALLOCATED, STANDALONE) on its first apply. */
+  private async ensureAmphora(lb: LoadBalancer): Promise<Amphora> {
+    const existing = await this.liveAmphora(lb.id);
+    if (existing) return existing;
+    const id = amphoraIdOf(lb.id);
+    const placement = this.opts.compute.place(id);
+    const row: Amphora = {
+      id, load_balancer_id: lb.id, compute_id: placement.computeId, lb_network_ip: placement.lbNetworkIp,
+      vrrp_ip: lb.vip_address, ha_ip: lb.vip_address, vrrp_port_id: null, ha_port_id: lb.vip_port_id,
+      cert_expiration: placement.certExpiration, cert_busy: false, role: ROLE, status: 'ALLOCATED',
+      vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: lb.availability_zone,
+      image_id: null, compute_flavor: null, created_at: new Date().toISOString(), updated_at: null,
+    };
+    try {
+      await this.opts.store.insert('amphora', row);
+    } catch (err) {
+      // Another worker inserted the same (derived) id first: use its row.
+      const raced = await this.liveAmphora(lb.id);
+      if (raced) return raced;
+      throw err;
+    }
+    this.opts.log.info({ event: 'amphora.allocated', load_balancer_id: lb.id, amphora_id: id, lb_network_ip: placement.lbNetworkIp });
+    return row;
+  }
+
+  private async liveAmphora(lbId: string): Promise<Amphora | undefined> {
+    const rows = await this.opts.store.find('amphora', { load_balancer_id: lbId });
+    return rows.find((a) => !GONE.has(a.status));
+  }
+}
+
+/**
+ * The agent's budget counts two descriptors per connection, but the rendered defaults turn on
+ * splicing, for which HAProxy also reserves `maxpipes` (maxconn/4 by default) pipes of two
+ * descriptors each: with the 20,000 limit here, maxconn 9,500 asks for 23,790 and the reload
+ * fails. So 2.5 descriptors per connection, with the agent's own reserve.
+ */
+export function maxconnFor(info: AgentInfo): number {
+  const reserve = Math.max(1000, Math.ceil(info.fd_limit * 0.05));
+  const withPipes = Math.floor(((info.fd_limit - reserve) * 2) / 5);
+  return Math.max(1, Math.min(info.maxconn_budget, withPipes));
+}
+
+/** The SINGLE amphora's id: a UUID derived from the load balancer's, so every worker picks the same one. */
+export function amphoraIdOf(lbId: string): string {
+  const h = createHash('sha256').update(`fulcrum-amphora:${lbId}:${ROLE}`).digest('hex');
+  // Shaped as a version-4-style UUID so clients that validate ids accept it.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Certificates come from a secrets store Fulcrum does not have yet; fail clearly rather than with haproxy -c's words. */
+function refuseTls(ir: HaproxyIR): void {
+  const terminated = ir.frontends.find((f) => f.binds.some((b) => b.tls));
+  if (terminated) throw new Error(`listener ${terminated.name}: TLS termination needs certificates from a secrets driver, which is not available yet`);
+}

@@ -1,0 +1,334 @@
+// End-to-end kit: a Fulcrum with its real data plane (embedded agent, HAProxy amphorae on
+// loopback VIPs), Node HTTP and TCP backends on 127.0.0.x that answer their own name, and
+// clients that send real requests through the VIP from a chosen source address.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { connect, createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { killHaproxyUnder, SUBNET, testApp } from '../kit/app.ts';
+import type { TestApp } from '../kit/app.ts';
+
+export const HAPROXY = '/usr/sbin/haproxy';
+/** In CI haproxy is installed and these tests must run; elsewhere they skip without it. */
+export const skipWithoutHaproxy: string | false =
+  existsSync(HAPROXY) || process.env.CI === 'true' ? false : `skipped: ${HAPROXY} is not installed (apt-get install haproxy)`;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface E2E {
+  app: TestApp;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A Fulcrum with the real data plane in a fresh short temp dir (unix socket paths must stay short). */
+export async function startFulcrum(opts: { dataDir?: string; databaseUrl?: string } = {}): Promise<E2E> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fe-'));
+  const app = await testApp({ dataPlane: true, dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  return {
+    app, dataDir,
+    async close() {
+      try {
+        await app.close();
+      } finally {
+        await killHaproxyUnder(dataDir);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+// ---- API helpers: create objects and wait until the load balancer is ACTIVE again ----
+
+export async function api(app: TestApp, method: string, path: string, body?: unknown) {
+  const res = await app.req(method, `/v2/lbaas${path}`, body, 'e2e');
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Waits for the worker, then checks the load balancer is ACTIVE (a driver failure leaves ERROR). */
+export async function settled(app: TestApp, lbId: string): Promise<any> {
+  await app.settle();
+  const lb = (await app.req('GET', `/v2/lbaas/loadbalancers/${lbId}`, undefined, 'e2e')).body.loadbalancer;
+  if (lb && lb.provisioning_status !== 'ACTIVE') throw new Error(`load balancer ${lbId} is ${lb.provisioning_status}`);
+  return lb;
+}
+
+export interface Stack {
+  lb: any;
+  listener: any;
+  pool: any;
+  members: any[];
+  vip: string;
+  port: number;
+}
+
+export interface StackOptions {
+  protocol?: 'HTTP' | 'TCP';
+  port?: number;
+  listener?: Record<string, unknown>;
+  pool?: Record<string, unknown>;
+  monitor?: Record<string, unknown>;
+  members: { address: string; protocol_port: number; [k: string]: unknown }[];
+}
+
+/** LB → listener → pool (→ monitor) → members, each change applied before the next. */
+export async function stack(app: TestApp, o: StackOptions): Promise<Stack> {
+  const protocol = o.protocol ?? 'HTTP';
+  const port = o.port ?? (await freePort());
+  const lb = (await api(app, 'POST', '/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET, name: 'e2e' } })).loadbalancer;
+  await settled(app, lb.id);
+  const listener = (await api(app, 'POST', '/listeners', {
+    listener: { loadbalancer_id: lb.id, protocol, protocol_port: port, ...o.listener },
+  })).listener;
+  await settled(app, lb.id);
+  const pool = (await api(app, 'POST', '/pools', {
+    pool: { listener_id: listener.id, protocol, lb_algorithm: 'ROUND_ROBIN', ...o.pool },
+  })).pool;
+  await settled(app, lb.id);
+  if (o.monitor) {
+    await api(app, 'POST', '/healthmonitors', { healthmonitor: { pool_id: pool.id, ...o.monitor } });
+    await settled(app, lb.id);
+  }
+  const members = [];
+  for (const m of o.members) {
+    members.push((await api(app, 'POST', `/pools/${pool.id}/members`, { member: m })).member);
+    await settled(app, lb.id);
+  }
+  return { lb, listener, pool, members, vip: lb.vip_address, port };
+}
+
+// ---- backends ----
+
+export interface Backend {
+  name: string;
+  address: string;
+  port: number;
+  hits: number;
+  /** Headers of the last request (HTTP backends). */
+  lastHeaders: IncomingMessage['headers'];
+  /** Open client connections right now. */
+  open: number;
+  close(): Promise<void>;
+}
+
+let nextHost = 10;
+/** A fresh 127.0.0.x address for a backend, so members differ by address as well as port. */
+export function backendAddress(): string {
+  nextHost = nextHost >= 250 ? 10 : nextHost + 1;
+  return `127.0.0.${nextHost}`;
+}
+
+function track(server: Server | TcpServer, b: Backend): void {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    b.open = sockets.size;
+    s.on('close', () => { sockets.delete(s); b.open = sockets.size; });
+  });
+  b.close = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    for (const s of sockets) s.destroy();
+  });
+}
+
+/**
+ * An HTTP backend answering its name (body and X-Backend header). `/slow?ms=N` answers after
+ * N ms, so a test can hold a connection open on it.
+ */
+export async function httpBackend(name: string, address = backendAddress()): Promise<Backend> {
+  const b: Backend = { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {} };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    b.hits++;
+    b.lastHeaders = req.headers;
+    const slow = /^\/slow\?ms=(\d+)/.exec(req.url ?? '');
+    const answer = () => res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name }).end(name);
+    if (slow) setTimeout(answer, Number(slow[1]));
+    else answer();
+  });
+  track(server, b);
+  await new Promise<void>((r) => server.listen(0, address, r));
+  b.port = (server.address() as AddressInfo).port;
+  return b;
+}
+
+/** A TCP backend: writes its name on every line it receives (`name\n`). */
+export async function tcpBackend(name: string, address = backendAddress()): Promise<Backend> {
+  const b: Backend = { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {} };
+  const server = createTcpServer((sock) => {
+    b.hits++;
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => { for (let i = 0; i < d.split('\n').length - 1; i++) sock.write(`${name}\n`); });
+    sock.on('error', () => undefined);
+  });
+  track(server, b);
+  await new Promise<void>((r) => server.listen(0, address, r));
+  b.port = (server.address() as AddressInfo).port;
+  return b;
+}
+
+export async function closeAll(backends: (Backend | undefined)[]): Promise<void> {
+  await Promise.all(backends.map((b) => b?.close()));
+}
+
+/** A port free on every address (HAProxy binds it on the VIP; a wildcard listener elsewhere would clash). */
+export async function freePort(): Promise<number> {
+  const srv = createTcpServer();
+  await new Promise<void>((r) => srv.listen(0, '0.0.0.0', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+// ---- clients ----
+
+export interface Reply {
+  status: number;
+  backend: string;
+  headers: IncomingMessage['headers'];
+  at: number;
+}
+
+export interface HttpOptions {
+  path?: string;
+  /** Source address of the client's socket (any 127.x address is local). */
+  from?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** One request on a fresh connection (`Connection: close`); status 0 when it failed. */
+export function httpGet(host: string, port: number, o: HttpOptions = {}): Promise<Reply> {
+  return new Promise((resolve) => {
+    const failed = () => resolve({ status: 0, backend: '', headers: {}, at: performance.now() });
+    const req = request({
+      host, port, path: o.path ?? '/', agent: false, localAddress: o.from, timeout: o.timeoutMs ?? 3000,
+      headers: { connection: 'close', ...o.headers },
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, backend: body, headers: res.headers, at: performance.now() }));
+      res.on('error', failed);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', failed);
+    req.end();
+  });
+}
+
+/** Counts which backend answered each of `n` sequential requests; every one must succeed. */
+export async function spread(host: string, port: number, n: number, o: HttpOptions = {}): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await httpGet(host, port, o);
+    assert.equal(r.status, 200, `request ${i} through ${host}:${port} failed`);
+    seen[r.backend] = (seen[r.backend] ?? 0) + 1;
+  }
+  return seen;
+}
+
+/** Polls until a request is answered (by `backend` when given); answers the milliseconds it took. */
+export async function firstServed(host: string, port: number, backend?: string, timeoutMs = 10_000, o: HttpOptions = {}): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const r = await httpGet(host, port, { timeoutMs: 1000, ...o });
+    if (r.status === 200 && (backend === undefined || r.backend === backend)) return r.at - t0;
+    await sleep(5);
+  }
+  throw new Error(`${host}:${port}: not served${backend ? ` by ${backend}` : ''} within ${timeoutMs} ms`);
+}
+
+/** Polls until nothing accepts connections on host:port. */
+export async function portClosed(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (!(await tcpOpens(host, port))) return;
+    await sleep(50);
+  }
+  throw new Error(`${host}:${port} still accepts connections after ${timeoutMs} ms`);
+}
+
+export function tcpOpens(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port, timeout: 1000 });
+    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('timeout', () => { sock.destroy(); resolve(false); });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** A TCP client connection that sends a line and reads the backend's one-line answer. */
+export class TcpClient {
+  private buffer = '';
+  private waiters: ((line: string | null) => void)[] = [];
+  private constructor(private readonly sock: Socket) {
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      this.buffer += d;
+      let at: number;
+      while ((at = this.buffer.indexOf('\n')) >= 0 && this.waiters.length > 0) {
+        const line = this.buffer.slice(0, at);
+        this.buffer = this.buffer.slice(at + 1);
+        this.waiters.shift()!(line);
+      }
+    });
+    sock.on('close', () => { for (const w of this.waiters.splice(0)) w(null); });
+    sock.on('error', () => undefined);
+  }
+
+  static open(host: string, port: number, from?: string): Promise<TcpClient> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host, port, localAddress: from });
+      sock.once('connect', () => resolve(new TcpClient(sock)));
+      sock.once('error', reject);
+    });
+  }
+
+  /** Sends a line; answers the reply line, or null when none came within `timeoutMs` (or the connection closed). */
+  ask(timeoutMs = 3000): Promise<string | null> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (line: string | null) => { if (!done) { done = true; clearTimeout(timer); resolve(line); } };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== finish);
+        finish(null);
+      }, timeoutMs);
+      this.waiters.push(finish);
+      this.sock.write('ping\n');
+    });
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** Sequential `Connection: close` requests in `loops` parallel loops until stopped. */
+export class Traffic {
+  readonly replies: Reply[] = [];
+  private running = true;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(host: string, port: number, loops = 2) {
+    for (let i = 0; i < loops; i++) {
+      this.loops.push((async () => {
+        while (this.running) this.replies.push(await httpGet(host, port));
+      })());
+    }
+  }
+
+  async stop(): Promise<Reply[]> {
+    this.running = false;
+    await Promise.all(this.loops);
+    return this.replies;
+  }
+
+  failures(): Reply[] {
+    return this.replies.filter((r) => r.status !== 200);
+  }
+}
