@@ -113,7 +113,10 @@ export interface Backend {
   lastHeaders: IncomingMessage['headers'];
   /** Open client connections right now. */
   open: number;
+  /** Hard kill: the listening socket and every connection close at once, in-flight requests included. */
   close(): Promise<void>;
+  /** Soft kill: new connections are refused; requests already accepted are answered. */
+  stopListening(): void;
 }
 
 let nextHost = 10;
@@ -134,19 +137,26 @@ function track(server: Server | TcpServer, b: Backend): void {
     server.close(() => resolve());
     for (const s of sockets) s.destroy();
   });
+  b.stopListening = () => server.close();
+}
+
+function blank(name: string, address: string): Backend {
+  return { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {}, stopListening: () => {} };
 }
 
 /**
  * An HTTP backend answering its name (body and X-Backend header). `/slow?ms=N` answers after
  * N ms, so a test can hold a connection open on it.
  */
-export async function httpBackend(name: string, address = backendAddress()): Promise<Backend> {
-  const b: Backend = { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {} };
+export async function httpBackend(name: string, address = backendAddress(), opts: { keepAlive?: boolean } = {}): Promise<Backend> {
+  const b = blank(name, address);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     b.hits++;
     b.lastHeaders = req.headers;
     const slow = /^\/slow\?ms=(\d+)/.exec(req.url ?? '');
-    const answer = () => res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name }).end(name);
+    // Without keep-alive HAProxy holds no idle connection to it that a kill could cut under a request.
+    const close = opts.keepAlive === false ? { connection: 'close' } : {};
+    const answer = () => res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name, ...close }).end(name);
     if (slow) setTimeout(answer, Number(slow[1]));
     else answer();
   });
@@ -158,7 +168,7 @@ export async function httpBackend(name: string, address = backendAddress()): Pro
 
 /** A TCP backend: writes its name on every line it receives (`name\n`). */
 export async function tcpBackend(name: string, address = backendAddress()): Promise<Backend> {
-  const b: Backend = { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {} };
+  const b = blank(name, address);
   const server = createTcpServer((sock) => {
     b.hits++;
     sock.setEncoding('utf8');
@@ -330,5 +340,44 @@ export class Traffic {
 
   failures(): Reply[] {
     return this.replies.filter((r) => r.status !== 200);
+  }
+}
+
+// ---- the data plane's side ----
+
+/** The load balancer's amphora row. */
+export async function amphoraOf(app: TestApp, lbId: string) {
+  const [row] = await app.runtime.store.find('amphora', { load_balancer_id: lbId });
+  return row;
+}
+
+/** What the agent says about the load balancer's amphora: reloads, master PID, per-server stats. */
+export async function agentStatus(app: TestApp, lbId: string) {
+  const row = await amphoraOf(app, lbId);
+  assert.ok(row, `load balancer ${lbId} has no amphora`);
+  const computeId = row.compute_id ?? row.id;
+  return app.runtime.dataPlane!.compute.agentFor(computeId).status(computeId);
+}
+
+/** Polls the agent until the server named `memberId` reports a status matching `want`. */
+export async function serverStatus(app: TestApp, lbId: string, memberId: string, want: RegExp, timeoutMs = 10_000): Promise<number> {
+  const t0 = performance.now();
+  let last = '';
+  while (performance.now() - t0 < timeoutMs) {
+    const row = (await agentStatus(app, lbId)).stats.find((s) => s.type === 'server' && s.name === memberId);
+    last = row?.status ?? 'absent';
+    if (want.test(last)) return performance.now() - t0;
+    await sleep(50);
+  }
+  throw new Error(`member ${memberId}: status ${last}, not ${want} within ${timeoutMs} ms`);
+}
+
+/** True while the process exists (and is not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -65,11 +65,11 @@ export class LocalCompute implements Compute {
     return { computeId: amphoraId, lbNetworkIp: this.address, certExpiration: this.certExpiration };
   }
 
-  agentFor(): AgentClient {
+  agentFor(_computeId?: string): AgentClient {
     return this.client;
   }
 
-  info(): Promise<AgentInfo> {
+  info(_computeId?: string): Promise<AgentInfo> {
     this.infoCache ??= this.client.info().catch((err) => {
       this.infoCache = undefined;
       throw err;
