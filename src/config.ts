@@ -31,8 +31,8 @@ export interface Config {
 }
 
 export interface AgentConfig {
-  /** Where the embedded agent serves its mutual-TLS API; port 0 picks a free port. */
-  listen: { host: string; port: number };
+  /** The embedded agent serves its mutual-TLS API on 127.0.0.1 at this port; 0 picks a free one. */
+  port: number;
   haproxyBin: string;
 }
 
@@ -48,7 +48,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     defaultProvider: 'amphora',
     workerPollMs: 500,
     logLevel: 'info',
-    agent: { listen: { host: '127.0.0.1', port: 9443 }, haproxyBin: '/usr/sbin/haproxy' },
+    agent: { port: 9443, haproxyBin: '/usr/sbin/haproxy' },
     ...overrides,
   };
 }

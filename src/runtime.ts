@@ -73,7 +73,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
 async function startDataPlane(config: Config, store: Store, log: Logger) {
   mkdirSync(config.dataDir, { recursive: true });
   const compute = await LocalCompute.start({
-    dataDir: config.dataDir, listen: config.agent.listen, haproxyBin: config.agent.haproxyBin, log,
+    dataDir: config.dataDir, port: config.agent.port, haproxyBin: config.agent.haproxyBin, log,
   });
   return { compute, driver: new AmphoraDriver({ store, compute, log: log.child({ role: 'worker', driver: 'amphora' }) }) };
 }

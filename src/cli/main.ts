@@ -8,11 +8,12 @@ import { startRuntime } from '../runtime.ts';
 import { agent, AGENT_USAGE } from './agent.ts';
 
 const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth] [--default-provider NAME]
-                 [--agent-listen HOST:PORT] [--haproxy BIN]
+                 [--agent-port PORT] [--haproxy BIN]
 
   up      run every role in one process: API, worker, on an embedded SQLite database, and
           an amphora agent that runs each load balancer's HAProxy on this host
-          (state and certificates in the data dir; agent API on 127.0.0.1:9443 by default)
+          (state and certificates in the data dir; agent API on 127.0.0.1:9443 by default,
+          another free port when that one is taken)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -33,7 +34,7 @@ export function parseUpArgs(args: string[]): Config {
       auth: { type: 'string' },
       'log-level': { type: 'string' },
       'default-provider': { type: 'string' },
-      'agent-listen': { type: 'string' },
+      'agent-port': { type: 'string' },
       haproxy: { type: 'string' },
     },
   });
@@ -48,15 +49,21 @@ export function parseUpArgs(args: string[]): Config {
   // noop: load balancers that name no provider complete without a data plane (API-only use, benchmarks).
   if (values['default-provider']) overrides.defaultProvider = values['default-provider'];
   const config = defaultConfig(overrides);
-  if (values['agent-listen']) config.agent.listen = parseListen(values['agent-listen'], '--agent-listen');
+  if (values['agent-port']) config.agent.port = parsePort(values['agent-port'], '--agent-port');
   if (values.haproxy) config.agent.haproxyBin = resolve(values.haproxy);
   return config;
 }
 
-function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
+function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`${flag} ${value}: expected a port number`);
+  return port;
+}
+
+function parseListen(value: string): { host: string; port: number } {
   const at = value.lastIndexOf(':');
   const port = Number(value.slice(at + 1));
-  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} ${value}: expected HOST:PORT`);
+  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen ${value}: expected HOST:PORT`);
   return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
@@ -66,7 +73,7 @@ async function up(args: string[]): Promise<void> {
   const address = await runtime.app.listen({ host: config.listen.host, port: config.listen.port });
   process.stdout.write(
     `Fulcrum is up: Octavia v2 API at ${address}  (auth: ${config.auth}, database: ${config.databaseUrl})\n` +
-    (runtime.dataPlane ? `Amphora agent at ${runtime.dataPlane.compute.agent.url}; HAProxy amphorae under ${config.dataDir}/amphorae\n` : '') +
+    (runtime.dataPlane ? `Amphora agent at ${runtime.dataPlane.compute.agent.url}; HAProxy amphorae under ${config.dataDir}/agent/state\n` : '') +
     `Point a client at it, for example:\n` +
     `  curl -s -H 'X-Project-Id: demo' ${address}/v2/lbaas/loadbalancers\n` +
     `  export OS_AUTH_TYPE=none OS_ENDPOINT=${address}   # openstack loadbalancer list --os-endpoint ${address}\n`,

@@ -1,7 +1,6 @@
 // An in-process Fulcrum for functional tests: real store (SQLite in memory by default, or
 // the URL given), real worker, requests through Fastify's inject(). No sockets needed.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
@@ -63,7 +62,7 @@ export interface TestAppOptions extends Partial<Config> {
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const { dataPlane, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
-  if (dataPlane) config.agent = { ...config.agent, listen: { host: '127.0.0.1', port: 0 } };
+  if (dataPlane) config.agent = { ...config.agent, port: 0 };
   const gate = new GatedDriver();
   const log = pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
   const runtime = await startRuntime(config, { log, driver: dataPlane ? undefined : gate });
@@ -121,7 +120,7 @@ export async function killHaproxyUnder(dir: string): Promise<number[]> {
 }
 
 function haproxyPidsUnder(dir: string): number[] {
-  const prefix = join(dir, 'amphorae') + '/';
+  const prefix = `${dir.replace(/\/$/, '')}/`;
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
