@@ -77,6 +77,7 @@ export class AmphoraDriver implements ProviderDriver {
   /** Renders the graph and sends it: a runtime delta when possible, else the whole bundle. */
   private async push(amphora: Amphora, graph: LoadBalancerGraph): Promise<ApplyResult> {
     const computeId = amphora.compute_id ?? amphora.id;
+    refuseUnserved(graph);
     const ir = toIR(graph, await this.context(graph.loadBalancer, computeId));
     refuseTls(ir);
     const bundle = haproxyBundle(ir);
@@ -166,6 +167,18 @@ export function amphoraIdOf(lbId: string): string {
   // Shaped as a version-4-style UUID so clients that validate ids accept it.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * HAProxy carries TCP and HTTP only, and this host has no IPVS for UDP/SCTP (see DESIGN):
+ * an ERROR says so, where an ACTIVE listener that nothing serves would not.
+ */
+function refuseUnserved(graph: LoadBalancerGraph): void {
+  const live = (s: string) => s !== 'PENDING_DELETE' && s !== 'DELETED';
+  const listener = graph.listeners.find((l) => live(l.provisioning_status) && !LISTENER_MODE_SERVED.has(l.protocol));
+  if (listener) throw new Error(`listener ${listener.id}: ${listener.protocol} listeners have no data plane on this host yet`);
+}
+
+const LISTENER_MODE_SERVED = new Set(['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS']);
 
 /** Certificates come from a secrets store Fulcrum does not have yet; fail clearly rather than with haproxy -c's words. */
 function refuseTls(ir: HaproxyIR): void {
