@@ -11,7 +11,12 @@ export function renderBackend(b: BackendIR): string {
     `balance ${b.balance}`,
     ...(b.hashType ? ['# consistent: servers can be added at runtime (2.6 refuses that for map-based source hashing).', `hash-type ${b.hashType}`] : []),
     ...persistence(b.persistence),
-    ...(b.mode === 'http' ? ['http-reuse safe'] : []),
+    ...(b.mode === 'http' ? [
+      'http-reuse safe',
+      // A member that closes an idle reused connection, or stops listening, would cost the client a
+      // 502: HAProxy resends such requests to another member instead (nothing was answered yet).
+      'retry-on conn-failure empty-response response-timeout',
+    ] : []),
     ...healthCheck(b.check),
     ...headers(b.headers),
     'option allbackups',
