@@ -53,6 +53,13 @@ interface Step {
   timeout?: number;
   /** milliseconds to sleep */
   sleep?: number;
+  /**
+   * true: sent right after the previous request step, without awaiting its answer (a write
+   * that must meet the previous write's PENDING_* state); placeholders only from earlier steps
+   */
+  concurrent?: boolean;
+  /** milliseconds between the previous request and this concurrent one (default 0) */
+  stagger?: number;
 }
 
 interface Sequence {
@@ -111,6 +118,8 @@ interface Options {
   subnetA: string;
   subnetB: string;
   waitTimeout: number;
+  /** JSON-path globs ignored in every sequence (e.g. provider, when the sides run different providers) */
+  ignore: string[];
   json?: string;
 }
 
@@ -119,7 +128,7 @@ function usage(msg?: string): never {
   process.stderr.write(
     'usage: npx tsx tools/sidebyside/run.ts --a URL --b URL|recorded [--record] [--strict]\n' +
       '         [--seq NAME[,NAME...]] [--jobs N] [--subnet UUID] [--subnet-a UUID] [--subnet-b UUID]\n' +
-      '         [--wait-timeout SECONDS] [--verbose] [--quiet] [--json FILE]\n',
+      '         [--wait-timeout SECONDS] [--ignore GLOB[,GLOB...]] [--verbose] [--quiet] [--json FILE]\n',
   );
   process.exit(2);
 }
@@ -137,6 +146,7 @@ function parseArgs(argv: string[]): Options {
     subnetA: process.env.SBS_SUBNET ?? DEFAULT_SUBNET,
     subnetB: process.env.SBS_SUBNET ?? DEFAULT_SUBNET,
     waitTimeout: 90,
+    ignore: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -159,6 +169,7 @@ function parseArgs(argv: string[]): Options {
       case '--subnet-b': o.subnetB = val(); break;
       case '--wait-timeout': o.waitTimeout = Math.max(1, Number(val()) || 90); break;
       case '--json': o.json = val(); break;
+      case '--ignore': o.ignore.push(...val().split(',').filter(Boolean)); break;
       case '--help': case '-h': usage();
       // eslint-disable-next-line no-fallthrough
       default: usage(`unknown argument ${arg}`);
@@ -361,9 +372,55 @@ function maskPath(ctx: Context, p: string): string {
   return ctx.normalizeString(p).replace(UUID_ANY_RE, '<uuid>');
 }
 
+/** a request step with its placeholders filled, or the reason it cannot be sent */
+type Prepared =
+  | { ok: true; method: string; path: string; body?: string; headers: Record<string, string> }
+  | { ok: false; method: string; error: string };
+
+function prepare(ctx: Context, step: Step): Prepared {
+  const method = (step.method ?? 'GET').toUpperCase();
+  try {
+    const path = ctx.fill(step.path ?? '/');
+    let body: string | undefined;
+    if (step.rawBody !== undefined) body = step.rawBody;
+    else if (step.body !== undefined) body = JSON.stringify(ctx.fillJson(step.body));
+    return { ok: true, method, path, body, headers: buildHeaders(ctx, step, body !== undefined) };
+  } catch (e) {
+    if (!(e instanceof Unresolved)) throw e;
+    return { ok: false, method, error: e.message };
+  }
+}
+
+/** sends a prepared step; the returned promise settles with the step's result */
+function send(ctx: Context, base: string, step: Step, index: number, p: Prepared): Promise<StepResult> {
+  if (!p.ok) {
+    return Promise.resolve({
+      index, name: step.name, kind: 'request', method: p.method, path: step.path, status: -1, ms: 0, error: p.error,
+    });
+  }
+  return http(base, p.method, p.path, p.headers, p.body).then((r) => {
+    if (step.name && r.json !== undefined) ctx.saved.set(step.name, r.json);
+    const res: StepResult = {
+      index, name: step.name, kind: 'request', method: p.method,
+      path: maskPath(ctx, p.path), status: r.status, contentType: r.contentType, ms: Math.round(r.ms),
+    };
+    if (r.json !== undefined) res.body = ctx.normalize(r.json);
+    if (r.text !== undefined) res.text = ctx.normalizeString(r.text);
+    if (r.error) res.error = r.error;
+    if (step.expect !== undefined && step.expect !== r.status) {
+      res.error = `expected ${step.expect}, got ${r.status}` + (r.json ? ` ${short(r.json, 300)}` : '');
+    }
+    return res;
+  });
+}
+
+/** total seconds all wait steps of one sequence may spend, so that a side that never settles cannot stall a run */
+const SEQUENCE_WAIT_BUDGET_S = 300;
+
 async function runSequence(seq: Sequence, base: string, label: string, subnet: string, waitTimeout: number): Promise<SideRun> {
   const ctx = new Context(randomBytes(4).toString('hex'), seq.project ?? seq.name, subnet);
   const results: StepResult[] = [];
+  const waitDeadline = performance.now() + SEQUENCE_WAIT_BUDGET_S * 1000;
   for (let i = 0; i < seq.steps.length; i++) {
     const step = seq.steps[i];
     if (step.sleep !== undefined) {
@@ -372,44 +429,29 @@ async function runSequence(seq: Sequence, base: string, label: string, subnet: s
       continue;
     }
     if (step.wait !== undefined) {
-      results.push(await runWait(ctx, base, step, i, waitTimeout));
+      results.push(await runWait(ctx, base, step, i, waitTimeout, waitDeadline));
       continue;
     }
-    const method = (step.method ?? 'GET').toUpperCase();
-    let path: string;
-    let body: string | undefined;
-    let headers: Record<string, string>;
-    try {
-      path = ctx.fill(step.path ?? '/');
-      if (step.rawBody !== undefined) body = step.rawBody;
-      else if (step.body !== undefined) body = JSON.stringify(ctx.fillJson(step.body));
-      headers = buildHeaders(ctx, step, body !== undefined);
-    } catch (e) {
-      if (!(e instanceof Unresolved)) throw e;
-      results.push({
-        index: i, name: step.name, kind: 'request', method,
-        path: step.path, status: -1, ms: 0, error: e.message,
-      });
+    const first = send(ctx, base, step, i, prepare(ctx, step));
+    const next = seq.steps[i + 1];
+    if (next?.concurrent && next.wait === undefined && next.sleep === undefined) {
+      // Back to back: the second write leaves before the first one's answer, so it reaches
+      // the server while the first write's PENDING_* state still holds, however fast the
+      // backend settles. It can only use placeholders of earlier steps.
+      await sleep(next.stagger ?? 0);
+      const second = send(ctx, base, next, i + 1, prepare(ctx, next));
+      results.push(...(await Promise.all([first, second])));
+      i++;
       continue;
     }
-    const r = await http(base, method, path, headers, body);
-    if (step.name && r.json !== undefined) ctx.saved.set(step.name, r.json);
-    const res: StepResult = {
-      index: i, name: step.name, kind: 'request', method,
-      path: maskPath(ctx, path), status: r.status, contentType: r.contentType, ms: Math.round(r.ms),
-    };
-    if (r.json !== undefined) res.body = ctx.normalize(r.json);
-    if (r.text !== undefined) res.text = ctx.normalizeString(r.text);
-    if (r.error) res.error = r.error;
-    if (step.expect !== undefined && step.expect !== r.status) {
-      res.error = `expected ${step.expect}, got ${r.status}` + (r.json ? ` ${short(r.json, 300)}` : '');
-    }
-    results.push(res);
+    results.push(await first);
   }
   return { label, base, results };
 }
 
-async function runWait(ctx: Context, base: string, step: Step, index: number, waitTimeout: number): Promise<StepResult> {
+async function runWait(
+  ctx: Context, base: string, step: Step, index: number, waitTimeout: number, budgetDeadline: number,
+): Promise<StepResult> {
   const until = step.until ?? 'ACTIVE';
   let path: string;
   try {
@@ -419,7 +461,7 @@ async function runWait(ctx: Context, base: string, step: Step, index: number, wa
     return { index, name: step.name, kind: 'wait', status: -1, outcome: 'skipped', ms: 0, error: e.message };
   }
   const t0 = performance.now();
-  const deadline = t0 + Math.min(step.timeout ?? waitTimeout, 600) * 1000;
+  const deadline = Math.min(t0 + Math.min(step.timeout ?? waitTimeout, 600) * 1000, budgetDeadline);
   const headers = buildHeaders(ctx, step, false);
   let last = '';
   for (let n = 0; n < 10_000 && performance.now() < deadline; n++) {
@@ -434,22 +476,25 @@ async function runWait(ctx: Context, base: string, step: Step, index: number, wa
       if (ps === until || (until === 'gone' && ps === 'DELETED')) {
         return { index, name: step.name, kind: 'wait', path: maskPath(ctx, path), status: 200, outcome: 'ok', ms };
       }
-      if (ps === 'ERROR') {
-        return { index, name: step.name, kind: 'wait', path: maskPath(ctx, path), status: 200, outcome: 'ERROR', ms };
+      // ERROR and DELETED are final: no later poll can reach `until` (only `gone` expects DELETED)
+      if (ps === 'ERROR' || ps === 'DELETED') {
+        return { index, name: step.name, kind: 'wait', path: maskPath(ctx, path), status: 200, outcome: ps, ms };
       }
-    } else if (!(r.status === 404 && until !== 'gone')) {
+    } else {
+      // Any other answer ends the wait, 404 included: an object that the API created is
+      // visible at once (Octavia and Fulcrum alike), so a 404 while waiting for ACTIVE means
+      // it is gone and polling on would only burn the timeout.
       return {
         index, name: step.name, kind: 'wait', path: maskPath(ctx, path), status: r.status,
         outcome: `http-${r.status}`, ms, error: r.error,
       };
-    } else {
-      last = '404';
     }
     await sleep(n < 20 ? 50 : 200);
   }
   return {
     index, name: step.name, kind: 'wait', path: maskPath(ctx, path), status: 0, outcome: 'timeout',
-    ms: Math.round(performance.now() - t0), error: `still ${last} after ${step.timeout ?? waitTimeout}s`,
+    ms: Math.round(performance.now() - t0), error: `still ${last} after ${Math.round((performance.now() - t0) / 1000)}s`
+      + (deadline === budgetDeadline ? ` (the sequence's ${SEQUENCE_WAIT_BUDGET_S}s wait budget is spent)` : ''),
   };
 }
 
@@ -470,14 +515,23 @@ function globToRegex(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** an order-independent identity for an array element: ids and timestamps masked, keys sorted */
+/** keys that identify an element of an unordered array: they lead its sort order */
+const IDENTITY_KEYS = ['name', 'type', 'protocol', 'protocol_port', 'address', 'action', 'compare_type', 'key', 'value', 'position'];
+
+/**
+ * an order-independent identity for an array element: ids and timestamps masked, identifying
+ * keys first and the rest sorted, so that elements pair up by what they are even when one
+ * side differs in some other field
+ */
 function canonical(v: Json | undefined): string {
   const walk = (x: Json | undefined, key?: string): Json | undefined => {
     if (typeof x === 'string') return UUID_RE.test(x) ? '<uuid>' : x;
     if (Array.isArray(x)) return x.map((y) => walk(y, key) ?? null);
     if (isObj(x)) {
       const out: Record<string, Json> = {};
-      for (const k of Object.keys(x).sort()) {
+      const keys = Object.keys(x);
+      const leading = IDENTITY_KEYS.filter((k) => keys.includes(k));
+      for (const k of [...leading, ...keys.filter((k) => !leading.includes(k)).sort()]) {
         if (IGNORED_KEYS.has(k)) continue;
         out[k] = walk(x[k], k) ?? null;
       }
@@ -574,8 +628,8 @@ class Differ {
   }
 }
 
-function diffStep(step: Step | undefined, seq: Sequence, a: StepResult, b: StepResult): Difference[] {
-  const ignore = [...(seq.ignore ?? []), ...(step?.ignore ?? [])].map(globToRegex);
+function diffStep(step: Step | undefined, seq: Sequence, a: StepResult, b: StepResult, extraIgnore: string[] = []): Difference[] {
+  const ignore = [...extraIgnore, ...(seq.ignore ?? []), ...(step?.ignore ?? [])].map(globToRegex);
   const unordered = [...(seq.unordered ?? []), ...(step?.unordered ?? [])].map(globToRegex);
   const d = new Differ(a.index, ignore, unordered);
   if (step?.compare === false) return [];
@@ -698,7 +752,7 @@ async function compareSequence(o: Options, file: string, seq: Sequence): Promise
       diffs.push({ step: i, path: '<step>', a: ra?.status, b: rb?.status, message: false });
       continue;
     }
-    const d = diffStep(step, seq, ra, rb);
+    const d = diffStep(step, seq, ra, rb, o.ignore);
     diffs.push(...d);
     const statusPart = ra.kind === 'wait'
       ? `A ${ra.outcome} ${ra.ms}ms / B ${rb.outcome} ${rb.ms}ms`
