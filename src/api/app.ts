@@ -7,6 +7,7 @@ import { FulcrumError } from '../domain/errors.ts';
 import { noauthContext } from './context.ts';
 import { sendError } from './errors.ts';
 import { versionRoutes } from './versions.ts';
+import { trackRoutes, unroutedHandler } from './unrouted.ts';
 import { NETWORK_ROUTES, RESOURCE_ROUTES } from './resources.ts';
 import './request.ts';
 
@@ -17,7 +18,10 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    // Octavia routes no HEAD: a HEAD is a 405 (unrouted.ts), not an implicit GET.
+    exposeHeadRoutes: false,
   });
+  const known = trackRoutes(app);
 
   // Octavia reads every body as JSON whatever its Content-Type says; so do we.
   app.removeAllContentTypeParsers();
@@ -41,14 +45,7 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({
-      code: '404 Not Found',
-      title: 'Not Found',
-      description: `The resource could not be found.`,
-      path: req.url.split('?')[0],
-    });
-  });
+  app.setNotFoundHandler(unroutedHandler(known));
 
   versionRoutes(app);
   for (const prefix of ['/v2', '/v2.0']) {

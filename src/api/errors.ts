@@ -2,6 +2,7 @@
 // knows, and a logged 500 (never a stack trace to the client) for anything it does not.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../domain/errors.ts';
+import { plain, sendPlain } from './plain.ts';
 
 export function faultBody(status: number, message: string) {
   return { faultcode: status >= 500 ? 'Server' : 'Client', faultstring: message, debuginfo: null };
@@ -11,6 +12,9 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const known = toFulcrumError(err);
   if (known) {
     request.log.info({ event: 'api.refused', status: known.status, kind: known.kind, reason: known.message });
+    if (known.kind === 'BadQuery' || known.kind === 'ParentNotFound') {
+      return sendPlain(request, reply, plain.clientError(known.status, known.message));
+    }
     return reply.code(known.status).send(faultBody(known.status, known.message));
   }
   request.log.error({ event: 'api.failed', err }, 'unhandled error');

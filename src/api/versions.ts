@@ -7,7 +7,7 @@ const VERSIONS: [string, string][] = [
   ['v2.3', '2018-12-18T00:00:00Z'], ['v2.4', '2018-12-19T00:00:00Z'], ['v2.5', '2019-01-21T00:00:00Z'],
   ['v2.6', '2019-01-25T00:00:00Z'], ['v2.7', '2018-01-25T12:00:00Z'], ['v2.8', '2019-02-12T00:00:00Z'],
   ['v2.9', '2019-03-04T00:00:00Z'], ['v2.10', '2019-03-05T00:00:00Z'], ['v2.11', '2019-06-24T00:00:00Z'],
-  ['v2.12', '2019-09-11T00:00:00Z'], ['v2.13', '2019-09-13T00:00:00Z'], ['v2.14', '2019-10-10T00:00:00Z'],
+  ['v2.12', '2019-09-11T00:00:00Z'], ['v2.13', '2019-09-13T00:00:00Z'], ['v2.14', '2019-11-10T00:00:00Z'],
   ['v2.15', '2020-03-10T00:00:00Z'], ['v2.16', '2020-03-15T00:00:00Z'], ['v2.17', '2020-04-29T00:00:00Z'],
   ['v2.18', '2020-04-29T01:00:00Z'], ['v2.19', '2020-05-12T00:00:00Z'], ['v2.20', '2020-08-02T00:00:00Z'],
   ['v2.21', '2020-09-03T00:00:00Z'], ['v2.22', '2020-09-04T00:00:00Z'], ['v2.23', '2020-09-07T00:00:00Z'],
@@ -31,7 +31,11 @@ export function versions(req: FastifyRequest) {
 
 export function versionRoutes(app: FastifyInstance) {
   app.get('/', async (req) => ({ versions: versions(req) }));
-  for (const path of ['/v2', '/v2.0']) {
-    app.get(path, async (req) => ({ versions: versions(req) }));
+  // Octavia's API roots answer the JSON string "v2", not a version document; discovery
+  // happens at / only.
+  for (const root of ['/v2', '/v2.0']) {
+    for (const path of [root, `${root}/lbaas`, `${root}/octavia`]) {
+      app.get(path, async (_req, reply) => reply.type('application/json').send(JSON.stringify('v2')));
+    }
   }
 }

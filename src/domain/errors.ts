@@ -1,14 +1,17 @@
 // The closed catalog of errors Fulcrum answers with. Every failure a client can cause is
 // one of these; src/api/errors.ts maps them to Octavia's fault body in one place.
+import { pyStr } from './pyformat.ts';
 
 export type ErrorKind =
   | 'Validation'          // 400: a body, query or path value Octavia's rules refuse
+  | 'BadQuery'            // 400: a pagination parameter (Octavia's HTTP layer answers, not a fault body)
   | 'InvalidOption'       // 400: a value that is valid in form but not allowed here
   | 'MissingProjectId'    // 400
   | 'NotAuthenticated'    // 401
   | 'Forbidden'           // 403: policy
   | 'Quota'               // 403: quota exceeded
   | 'NotFound'            // 404
+  | 'ParentNotFound'      // 404: the pool or L7 policy a sub-resource path hangs under (HTTP-layer body)
   | 'MethodNotAllowed'    // 405
   | 'Conflict'            // 409: duplicate, in use
   | 'Immutable'           // 409: object is PENDING_* (or the LB is)
@@ -18,7 +21,7 @@ export type ErrorKind =
   | 'Unavailable';        // 503
 
 const STATUS: Record<ErrorKind, number> = {
-  Validation: 400, InvalidOption: 400, MissingProjectId: 400, NotAuthenticated: 401,
+  Validation: 400, BadQuery: 400, ParentNotFound: 404, InvalidOption: 400, MissingProjectId: 400, NotAuthenticated: 401,
   Forbidden: 403, Quota: 403, NotFound: 404, MethodNotAllowed: 405, Conflict: 409,
   Immutable: 409, TooLarge: 413, UnsupportedMedia: 415, NotImplemented: 501, Unavailable: 503,
 };
@@ -39,14 +42,17 @@ export const Errors = {
     new FulcrumError('Validation', `Invalid input for field/attribute ${field}. Value: '${show(value)}'. ${reason}`),
   validation: (message: string) => new FulcrumError('Validation', `Validation failure: ${message}`),
   invalidOption: (message: string) => new FulcrumError('InvalidOption', message),
-  unknownAttribute: (names: string[], body: string) =>
-    new FulcrumError('Validation', `Invalid input for field/attribute ${body}. Value: '${names.join(', ')}'. Unknown attribute(s): ${names.join(', ')}`),
+  /** `argument` is WSME's path: the controller argument, then the attributes down to the object. */
+  unknownAttribute: (names: string[], argument: string) =>
+    new FulcrumError('Validation', `Unknown attribute${names.length > 1 ? 's' : ''} for argument ${argument}: ${names.join(', ')}`),
   missingProject: () => new FulcrumError('MissingProjectId', 'Missing project ID in request where one is required.'),
   notAuthenticated: () => new FulcrumError('NotAuthenticated', 'The request you have made requires authentication.'),
   forbidden: () => new FulcrumError('Forbidden', 'Policy does not allow this request to be performed.'),
   quota: (resource: string) =>
     new FulcrumError('Quota', `Quota has been met for resources: ${resource}`),
   notFound: (resource: string, id: string) => new FulcrumError('NotFound', `${resource} ${id} not found.`),
+  parentNotFound: (resource: string, id: string) => new FulcrumError('ParentNotFound', `${resource} ${id} not found.`),
+  badQuery: (message: string) => new FulcrumError('BadQuery', message),
   immutable: (resource: string, id: string) =>
     new FulcrumError('Immutable', `${resource} ${id} is immutable and cannot be updated.`),
   lbPending: (state: string, id: string) =>
@@ -60,11 +66,7 @@ export const Errors = {
   tooManyL7Rules: (policyId: string) => new FulcrumError('Conflict', `Too many rules on L7 policy ${policyId}`),
 };
 
+/** Values appear as Python prints them (None, [1, 2]), as in Octavia's messages. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+  return pyStr(value);
 }

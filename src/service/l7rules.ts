@@ -144,10 +144,13 @@ async function underPolicy<T>(deps: ServiceDeps, policy: L7Policy, change: (tx: 
   });
 }
 
-/** The policy named in the path: Octavia answers 404 for an unknown one before anything else. */
+/**
+ * The policy named in the path: Octavia's router answers 404 for an unknown one before
+ * anything else, from its HTTP layer (not a fault body).
+ */
 async function existingPolicy(store: Store, policyId: string): Promise<L7Policy> {
   const policy = await store.get('l7policy', policyId);
-  if (!policy) throw Errors.notFound('L7Policy', policyId);
+  if (!policy) throw Errors.parentNotFound('L7Policy', policyId);
   return policy;
 }
 

@@ -447,7 +447,7 @@ describe('L7 policies', () => {
         [{ action: 'REDIRECT_PREFIX' }, /^Invalid L7 Policy arguments: redirect_prefix must not be None$/],
         [{ action: null }, /^Invalid L7 Policy action specified: None$/],
         [{ action: 'bad action' }, /^Invalid input for field\/attribute action\./],
-        [{ listener_id: listener.id }, /Unknown attribute for argument l7policy: listener_id/],
+        [{ listener_id: listener.id }, /^Unknown attribute for argument l7policy_\.l7policy: listener_id$/],
         [{ redirect_url: 'bad-url' }, /Value must be a valid URL string/],
         [{ redirect_http_code: '' }, /redirect_http_code/],
         [{ position: 0 }, /position/],

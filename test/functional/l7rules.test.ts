@@ -366,15 +366,20 @@ describe('L7 rules', () => {
       assert.equal((await app.req('DELETE', `${rulesPath(pid)}/${r.id}`)).status, 404);
     });
 
-    test('an unknown policy in the path is 404 for every operation', async () => {
+    test('an unknown policy in the path is 404 for every operation, from the HTTP layer as Octavia routes it', async () => {
       for (const [method, suffix, body] of [
         ['GET', '', undefined], ['POST', '', { rule: path }], ['GET', `/${MISSING}`, undefined],
         ['PUT', `/${MISSING}`, { rule: { value: '/x' } }], ['DELETE', `/${MISSING}`, undefined],
       ] as const) {
         const res = await app.req(method, `${rulesPath(MISSING)}${suffix}`, body);
         assert.equal(res.status, 404, `${method} ${suffix}`);
-        assert.equal(res.body.faultstring, `L7Policy ${MISSING} not found.`);
+        assert.match(String(res.headers['content-type']), /^text\/plain/);
+        assert.ok(String(res.body).endsWith(` L7Policy ${MISSING} not found.  `), String(res.body));
       }
+      // With a JSON Accept header the body is {code, title, description}, title and all as Octavia's.
+      const json = await app.runtime.app.inject({ method: 'GET', url: rulesPath(MISSING), headers: { accept: 'application/json', 'x-project-id': 'p1' } });
+      assert.equal(json.statusCode, 404);
+      assert.deepEqual(JSON.parse(json.body), { code: 404, title: 'Bad Request', description: `L7Policy ${MISSING} not found.` });
     });
 
     test('an unknown rule, or a rule of another policy, is 404 under this policy', async () => {

@@ -74,6 +74,16 @@ export function assertFault(res: { status: number; body: any }, code: number, me
   else if (message) assert.match(res.body.faultstring, message);
 }
 
+/**
+ * A 404 from Octavia's HTTP layer, not a fault body: a sub-resource path under a pool or L7
+ * policy that does not exist. Without an Accept header the body is webob's plain text.
+ */
+export function assertParent404(res: { status: number; body: any; headers?: Record<string, unknown> }, message: string) {
+  assert.equal(res.status, 404, JSON.stringify(res.body));
+  assert.match(String(res.headers?.['content-type'] ?? ''), /^text\/plain/);
+  assert.equal(res.body, `404 Bad Request\n\nThe server could not comply with the request since it is either malformed or otherwise incorrect.\n\n ${message}  `);
+}
+
 export const MISSING = '00000000-0000-4000-8000-00000000beef';
 /** The loopback subnet every deployment starts with. */
 export const KNOWN_SUBNET = '6f1c7a2e-3b8d-4c51-9e0a-0f00fa11c0df';

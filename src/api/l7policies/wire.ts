@@ -37,7 +37,7 @@ export const l7policyPostShape = {
   // Absent means MAX_POLICY_POSITION: appended at the end of the listener's policies.
   position: position(),
   listener_id: required(t.uuid()),
-  rules: t.array(t.object(l7ruleCreateFields, 'rules')),
+  rules: t.array(t.object(l7ruleCreateFields)),
   tags: t.array(t.string({ max: 255 })),
   redirect_http_code: t.intEnum(REDIRECT_HTTP_CODES),
 };

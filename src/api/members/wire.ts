@@ -1,7 +1,7 @@
 // Member bodies on the wire: a POST, a PUT, the batch PUT of a pool's whole member set,
 // and what a response shows.
 import { Errors } from '../../domain/errors.ts';
-import { isObject, parseBody, required, t, withDefault } from '../schema.ts';
+import { isObject, parseRoot, required, t, withDefault } from '../schema.ts';
 import type { Parsed } from '../schema.ts';
 import type { Member } from '../../domain/entities.ts';
 import { formatTime } from '../wire.ts';
@@ -38,15 +38,12 @@ export const memberPutShape = {
   tags: t.array(t.string({ max: 255 })),
 };
 
-const batchShape = { members: required(t.array(t.object(memberPostShape, 'members'))) };
+const batchShape = { members: required(t.array(t.object(memberPostShape))) };
 
 /** `{"members": [...]}`: the batch update's body, each entry a full member POST. */
 export function parseMemberBatch(body: unknown): Parsed<typeof memberPostShape>[] {
   if (!isObject(body)) throw Errors.validation('Request must be a JSON dict');
-  const extra = Object.keys(body).filter((k) => k !== 'members');
-  if (extra.length > 0) throw Errors.unknownAttribute(extra, 'members');
-  // parseBody takes a wrapper object; the batch's wrapper holds a list, so wrap it once more.
-  return parseBody({ batch: { members: body.members } }, 'batch', batchShape).members ?? [];
+  return parseRoot(body, batchShape, 'members_').members ?? [];
 }
 
 export function memberToWire(m: Member) {
