@@ -24,11 +24,38 @@ export interface Page {
 }
 
 const bad = (message: string) => new FulcrumError('Validation', message);
+/** Octavia checks limit and sort directions in its HTTP layer, whose 400 is not a fault body. */
+const badQuery = (message: string) => new FulcrumError('BadQuery', message);
+
+/**
+ * Attributes some Octavia object sorts by. An empty list has no object to check a sort key
+ * against, yet Octavia (which checks its model's columns) still refuses an unknown one.
+ */
+const SORTABLE = new Set([
+  'action', 'address', 'admin_state_up', 'allowed_cidrs', 'availability_zone', 'availability_zone_profile_id',
+  'backup', 'cert_busy', 'cert_expiration', 'compare_type', 'compute_flavor', 'compute_id', 'connection_limit',
+  'created_at', 'default_pool_id', 'delay', 'description', 'domain_name', 'enabled', 'expected_codes',
+  'flavor_id', 'flavor_profile_id', 'ha_ip', 'ha_port_id', 'http_method', 'http_version', 'id', 'image_id',
+  'invert', 'key', 'lb_algorithm', 'lb_network_ip', 'listener_id', 'load_balancer_id', 'loadbalancer_id',
+  'max_retries', 'max_retries_down', 'monitor_address', 'monitor_port', 'name', 'operating_status', 'pool_id',
+  'position', 'project_id', 'protocol', 'protocol_port', 'provider', 'provider_name', 'provisioning_status',
+  'redirect_http_code', 'redirect_pool_id', 'redirect_prefix', 'redirect_url', 'role', 'status', 'subnet_id',
+  'timeout', 'timeout_client_data', 'timeout_member_connect', 'timeout_member_data', 'timeout_tcp_inspect',
+  'tls_enabled', 'type', 'updated_at', 'url_path', 'value', 'vip_address', 'vip_network_id', 'vip_port_id',
+  'vip_qos_policy_id', 'vip_subnet_id', 'vrrp_id', 'vrrp_interface', 'vrrp_ip', 'vrrp_port_id', 'vrrp_priority', 'weight',
+]);
 
 export function paginate(all: WireObject[], query: Query, opts: ListOptions): Page {
   const filtered = applyFilters(all, query, opts);
   const keys = sortKeys(query);
-  const sorted = [...filtered].sort((a, b) => compareBy(keys, a, b));
+  if (filtered.length === 0) {
+    for (const [key] of keys) if (key !== CREATION_ORDER && !SORTABLE.has(key)) throw bad(`Supplied sort key '${key}' is not valid.`);
+  }
+  // The wire's created_at has whole seconds, as Octavia's; objects created in the same second
+  // keep the order the handler gave (inCreationOrder) before falling to ids.
+  const rank = new Map(all.map((x, i) => [x, i]));
+  const compare = (a: WireObject, b: WireObject) => compareBy(keys, a, b, rank);
+  const sorted = [...filtered].sort(compare);
   const limit = parseLimit(query.limit);
   const marker = first(query.marker);
   let window = sorted;
@@ -37,7 +64,7 @@ export function paginate(all: WireObject[], query: Query, opts: ListOptions): Pa
     const markerItem = at >= 0 ? sorted[at] : all.find((x) => x.id === marker);
     if (!markerItem) throw bad(`Supplied pagination marker '${marker}' is not valid.`);
     const reverse = first(query.page_reverse) === 'True';
-    window = sorted.filter((x) => (reverse ? compareBy(keys, x, markerItem) < 0 : compareBy(keys, x, markerItem) > 0));
+    window = sorted.filter((x) => (reverse ? compare(x, markerItem) < 0 : compare(x, markerItem) > 0));
   }
   const items = limit === undefined ? window : window.slice(0, limit);
   return { items: selectFields(items, query.fields), links: links(items, query, opts.url, limit, marker) };
@@ -75,11 +102,13 @@ function matches(value: unknown, wanted: string): boolean {
 }
 
 type SortKey = [string, 'asc' | 'desc'];
+/** The pseudo sort key for the order objects came from the store in (their creation order). */
+const CREATION_ORDER = '\0creation';
 
 function sortKeys(query: Query): SortKey[] {
   const dir = (d: string): 'asc' | 'desc' => {
     const lower = d.toLowerCase();
-    if (lower !== 'asc' && lower !== 'desc') throw bad(`Supplied sort direction '${lower}' is not valid.`);
+    if (lower !== 'asc' && lower !== 'desc') throw badQuery(`Supplied sort direction '${lower}' is not valid.`);
     return lower;
   };
   const keys: SortKey[] = [];
@@ -95,14 +124,15 @@ function sortKeys(query: Query): SortKey[] {
     const dirs = (first(query.sort_dir) ?? '').split(',').filter(Boolean);
     sortKey.split(',').forEach((k, i) => keys.push([k, dir(dirs[i] ?? 'asc')]));
   }
-  for (const k of ['created_at', 'id']) if (!keys.some(([key]) => key === k)) keys.push([k, 'asc']);
+  if (!keys.some(([key]) => key === 'created_at')) keys.push(['created_at', 'asc'], [CREATION_ORDER, 'asc']);
+  if (!keys.some(([key]) => key === 'id')) keys.push(['id', 'asc']);
   return keys;
 }
 
-function compareBy(keys: SortKey[], a: WireObject, b: WireObject): number {
+function compareBy(keys: SortKey[], a: WireObject, b: WireObject, rank: Map<WireObject, number>): number {
   for (const [key, d] of keys) {
-    if (!(key in a) && !(key in b) && key !== 'created_at') throw bad(`Supplied sort key '${key}' is not valid.`);
-    const c = compareValues(a[key], b[key]);
+    if (!(key in a) && !(key in b) && key !== 'created_at' && key !== CREATION_ORDER) throw bad(`Supplied sort key '${key}' is not valid.`);
+    const c = key === CREATION_ORDER ? (rank.get(a) ?? 0) - (rank.get(b) ?? 0) : compareValues(a[key], b[key]);
     if (c !== 0) return d === 'asc' ? c : -c;
   }
   return 0;
@@ -112,8 +142,9 @@ function compareValues(a: unknown, b: unknown): number {
   const x = a ?? '';
   const y = b ?? '';
   if (typeof x === 'number' && typeof y === 'number') return x - y;
-  const sx = typeof x === 'object' ? JSON.stringify(x) : String(x);
-  const sy = typeof y === 'object' ? JSON.stringify(y) : String(y);
+  // Octavia sorts in the database, whose default collation (MySQL's *_general_ci) ignores case.
+  const sx = (typeof x === 'object' ? JSON.stringify(x) : String(x)).toUpperCase();
+  const sy = (typeof y === 'object' ? JSON.stringify(y) : String(y)).toUpperCase();
   return sx < sy ? -1 : sx > sy ? 1 : 0;
 }
 
@@ -121,9 +152,22 @@ function parseLimit(raw: string | string[] | undefined): number | undefined {
   const value = first(raw);
   if (value === undefined) return MAX_PAGE;
   if (value === 'infinite') return undefined;
-  if (!/^\s*[+-]?\d+\s*$/.test(value)) throw bad(`Supplied pagination limit '${value}' is not valid.`);
+  if (!/^\s*[+-]?\d+\s*$/.test(value)) throw badQuery(`Supplied pagination limit '${value}' is not valid.`);
   const n = Number(value);
   return n < 1 ? undefined : Math.min(n, MAX_PAGE);
+}
+
+/**
+ * Rows by their exact creation time (the store keeps milliseconds), so that a list sorted by
+ * created_at, whose wire value has whole seconds, still shows same-second objects in the
+ * order they were made, as Octavia's slower writes nearly always do.
+ */
+export function inCreationOrder<T>(rows: T[], createdAt: (row: T) => string): T[] {
+  return [...rows].sort((a, b) => {
+    const x = createdAt(a);
+    const y = createdAt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /** Parses `fields=a,b` or repeated `fields=`: the list of attribute names to keep, or undefined. */

@@ -43,13 +43,21 @@ export async function createLoadBalancerGraph(
   listeners: GraphListener[], pools: GraphPool[],
 ): Promise<LoadBalancerGraphView> {
   const definitions = hoistPools(listeners, pools);
-  const lb = await createLoadBalancer(deps, ctx, input, async (tx, created) => {
+  // The answer shows the graph as committed (PENDING_CREATE throughout, as Octavia's 201), so
+  // the worker is woken only once it has been read: a fast driver would otherwise settle the
+  // graph before the response is built.
+  const woken: string[] = [];
+  const lb = await createLoadBalancer({ ...deps, wake: (id) => woken.push(id) }, ctx, input, async (tx, created) => {
     if (definitions.length === 0 && listeners.length === 0) return;
     const poolIds = await insertPools(tx, deps, created, definitions);
     await checkQuota(tx, deps.config.quotas, created.project_id, 'listener', listeners.length);
     for (const li of listeners) await insertGraphListener(tx, created, li, poolIds);
   });
-  return graphView(deps, ctx, lb);
+  try {
+    return await graphView(deps, ctx, lb);
+  } finally {
+    for (const id of woken) deps.wake(id);
+  }
 }
 
 /** Moves every full pool definition to the top level and checks that references resolve. */

@@ -36,13 +36,22 @@ export interface MemberCreate extends MemberFields {
 const RESERVED_IPS = ['169.254.169.254'];
 
 export async function listMembers(deps: ServiceDeps, ctx: RequestContext, poolId: string): Promise<Member[]> {
-  await loadPool(deps, ctx, poolId);
+  await pathPool(deps, ctx, poolId);
   return deps.store.find('member', { pool_id: poolId });
+}
+
+/**
+ * The pool in a /pools/{pool_id}/members path. Octavia's router looks it up before any
+ * member handler runs and answers a missing one from its HTTP layer (not a fault body).
+ */
+async function pathPool(deps: ServiceDeps, ctx: RequestContext, poolId: string): Promise<Pool> {
+  if (!(await deps.store.get('pool', poolId))) throw Errors.parentNotFound('Pool', poolId);
+  return loadPool(deps, ctx, poolId);
 }
 
 /** A member of this pool: one of another pool is not found here, as in Octavia. */
 export async function getMember(deps: ServiceDeps, ctx: RequestContext, poolId: string, id: string): Promise<Member> {
-  return memberOf(deps, ctx, await loadPool(deps, ctx, poolId), id);
+  return memberOf(deps, ctx, await pathPool(deps, ctx, poolId), id);
 }
 
 async function memberOf(deps: ServiceDeps, ctx: RequestContext, pool: Pool, id: string): Promise<Member> {
@@ -52,9 +61,9 @@ async function memberOf(deps: ServiceDeps, ctx: RequestContext, pool: Pool, id: 
 }
 
 export async function createMember(deps: ServiceDeps, ctx: RequestContext, poolId: string, input: MemberCreate): Promise<Member> {
-  const pool = await loadPool(deps, ctx, poolId);
+  const pool = await pathPool(deps, ctx, poolId);
   checkAddress(input.address as string);
-  await checkSubnets(deps.store, [input]);
+  await checkSubnets(deps.store, pool, [input]);
   const member = await underPool(deps, pool, async (tx, lb, current, listenerIds) => {
     await checkQuota(tx, deps.config.quotas, current.project_id, 'member');
     const [row] = await insertMembers(tx, lb, current, [input], listenerIds);
@@ -115,7 +124,7 @@ function newMember(pool: Pool, m: MemberCreate, monitored: boolean): Member {
 export async function updateMember(
   deps: ServiceDeps, ctx: RequestContext, poolId: string, id: string, input: MemberFields,
 ): Promise<Member> {
-  const pool = await loadPool(deps, ctx, poolId);
+  const pool = await pathPool(deps, ctx, poolId);
   const member = await memberOf(deps, ctx, pool, id);
   await underPool(deps, pool, async (tx) => {
     await tx.update('member', id, { ...memberPatch(input), provisioning_status: PS.PENDING_UPDATE, updated_at: now() });
@@ -139,7 +148,7 @@ function memberPatch(input: MemberFields): Partial<Member> {
 }
 
 export async function deleteMember(deps: ServiceDeps, ctx: RequestContext, poolId: string, id: string): Promise<void> {
-  const pool = await loadPool(deps, ctx, poolId);
+  const pool = await pathPool(deps, ctx, poolId);
   await memberOf(deps, ctx, pool, id);
   await underPool(deps, pool, async (tx) => {
     await tx.update('member', id, { provisioning_status: PS.PENDING_DELETE, updated_at: now() });
@@ -155,11 +164,11 @@ export async function deleteMember(deps: ServiceDeps, ctx: RequestContext, poolI
 export async function batchUpdateMembers(
   deps: ServiceDeps, ctx: RequestContext, poolId: string, entries: MemberCreate[], additiveOnly: boolean,
 ): Promise<void> {
-  const pool = await loadPool(deps, ctx, poolId);
+  const pool = await pathPool(deps, ctx, poolId);
   const before = new Set((await deps.store.find('member', { pool_id: poolId })).map(memberKey));
   if (entries.length === 0 && before.size === 0) return refuseIfLocked(deps.store, pool);
   // Subnets are checked for new members only (a member's subnet never changes), before the lock.
-  await checkSubnets(deps.store, entries.filter((m) => !before.has(memberKey(m))));
+  await checkSubnets(deps.store, pool, entries.filter((m) => !before.has(memberKey(m))));
   await underPool(deps, pool, async (tx, lb, current, listenerIds) => {
     const existing = new Map((await tx.find('member', { pool_id: poolId })).map((m) => [memberKey(m), m]));
     const wanted = new Set(entries.map((m) => memberKey(m)));
@@ -218,10 +227,15 @@ function checkAddress(address: string): void {
   if (RESERVED_IPS.includes(address)) throw Errors.invalidOption(`${address} is not a valid option for member address`);
 }
 
-/** Member subnets must exist in the network model (Octavia asks Neutron). */
-async function checkSubnets(store: Store, members: MemberCreate[]): Promise<void> {
+/**
+ * Member subnets must exist in the network model (Octavia asks Neutron). The noop provider
+ * stands for Octavia's noop network driver, which knows every subnet, as its VIPs do.
+ */
+async function checkSubnets(store: Store, pool: Pool, members: MemberCreate[]): Promise<void> {
   const wanted = [...new Set(members.map((m) => m.subnet_id).filter((s): s is string => !!s))];
   if (wanted.length === 0) return;
+  const lb = await store.get('load_balancer', pool.load_balancer_id);
+  if (lb && !providerChecks(lb)) return;
   const known = new Set((await store.subnets()).map((s) => s.id));
   const missing = wanted.find((id) => !known.has(id));
   if (missing) throw Errors.invalidOption(`Subnet ${missing} not found.`);

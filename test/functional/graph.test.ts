@@ -44,7 +44,9 @@ describe('fully populated load balancer create', () => {
     assert.equal(listener.l7policies[0].redirect_pool_id, api.id);
     assert.equal(web.members.length, 2);
     assert.equal(web.healthmonitor.url_path, '/health');
-    assert.equal(web.healthmonitor_id, web.healthmonitor.id);
+    // Octavia's full pool type names its monitor in full only (no healthmonitor_id key).
+    assert.ok(!('healthmonitor_id' in web));
+    assert.ok(web.healthmonitor.id);
     await app.settle();
     const tree = await app.req('GET', `/v2/lbaas/loadbalancers/${lb.id}/status`);
     assert.equal(tree.status, 200);
@@ -107,6 +109,7 @@ describe('fully populated load balancer create', () => {
     for (const kind of ['listener', 'pool', 'member', 'health_monitor', 'l7policy', 'l7rule'] as const) {
       assert.equal(await app.runtime.store.count(kind, { load_balancer_id: id }), 0, kind);
     }
-    assert.equal((await app.req('GET', `/v2/lbaas/loadbalancers/${id}`, undefined, 'cascade')).body.loadbalancer.provisioning_status, 'DELETED');
+    // The DELETED row lingers, but Octavia's show hides it.
+    assert.equal((await app.req('GET', `/v2/lbaas/loadbalancers/${id}`, undefined, 'cascade')).status, 404);
   });
 });

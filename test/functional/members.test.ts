@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { testApp, activeLoadBalancer } from '../kit/app.ts';
 import type { TestApp } from '../kit/app.ts';
-import { activePool, addListener, addRedirect, assertFault, KNOWN_SUBNET, MISSING, setStatus, status } from './pool-fixtures.ts';
+import { activePool, addListener, addRedirect, assertFault, assertParent404, KNOWN_SUBNET, MISSING, setStatus, status } from './pool-fixtures.ts';
 
 const MEMBER_KEYS = [
   'address', 'admin_state_up', 'backup', 'created_at', 'id', 'monitor_address', 'monitor_port', 'name',
@@ -153,11 +153,11 @@ describe('members', () => {
     await app.settle();
   });
 
-  test('unknown pool or member: 404 naming it', async () => {
+  test('unknown pool or member: 404 naming it (an unknown pool in the path is an HTTP-layer 404, as Octavia routes)', async () => {
     const { pool } = await setup();
-    assertFault(await post(MISSING, { address: '192.0.2.1', protocol_port: 80 }), 404, `Pool ${MISSING} not found.`);
-    assertFault(await app.req('GET', path(MISSING)), 404, `Pool ${MISSING} not found.`);
-    assertFault(await batch(MISSING, []), 404, `Pool ${MISSING} not found.`);
+    assertParent404(await post(MISSING, { address: '192.0.2.1', protocol_port: 80 }), `Pool ${MISSING} not found.`);
+    assertParent404(await app.req('GET', path(MISSING)), `Pool ${MISSING} not found.`);
+    assertParent404(await batch(MISSING, []), `Pool ${MISSING} not found.`);
     assertFault(await app.req('GET', `${path(pool.id)}/${MISSING}`), 404, `Member ${MISSING} not found.`);
     assertFault(await put(pool.id, MISSING, { name: 'x' }), 404, `Member ${MISSING} not found.`);
     assertFault(await app.req('DELETE', `${path(pool.id)}/${MISSING}`), 404, `Member ${MISSING} not found.`);
@@ -431,7 +431,7 @@ describe('members', () => {
     assert.equal((await app.req('DELETE', `/v2/lbaas/pools/${pool.id}`)).status, 204);
     await app.settle();
     assert.equal(await app.runtime.store.get('member', m.id), undefined);
-    assertFault(await app.req('GET', path(pool.id)), 404);
+    assertParent404(await app.req('GET', path(pool.id)), `Pool ${pool.id} not found.`);
   });
 
   test('batch members of a monitored pool start OFFLINE', async () => {
@@ -463,6 +463,6 @@ describe('members', () => {
     app.gate.release();
     await app.settle();
     assert.equal(await app.runtime.store.get('member', m.id), undefined);
-    assertFault(await app.req('GET', `${path(pool.id)}/${m.id}`), 404);
+    assertParent404(await app.req('GET', `${path(pool.id)}/${m.id}`), `Pool ${pool.id} not found.`);
   });
 });

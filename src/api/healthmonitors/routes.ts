@@ -3,14 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.ts';
 import * as monitors from '../../service/healthmonitors.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { healthMonitorToWire, hmPostShape, hmPutShape } from './wire.ts';
 
 export function healthMonitorRoutes(app: FastifyInstance, deps: ServiceDeps) {
   app.get('/lbaas/healthmonitors', async (req) => {
-    const wire = (await monitors.listHealthMonitors(deps, req.ctx)).map(healthMonitorToWire);
+    const wire = inCreationOrder(await monitors.listHealthMonitors(deps, req.ctx), (h) => h.created_at).map(healthMonitorToWire);
     const page = paginate(wire, req.query as Query, { url: requestUrl(req), extraFilters: { pool_id: (x) => x.pools } });
     return { healthmonitors: page.items, healthmonitors_links: page.links };
   });

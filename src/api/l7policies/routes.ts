@@ -3,14 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.ts';
 import * as policies from '../../service/l7policies.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { l7policyPostShape, l7policyPutShape, l7policyToWire } from './wire.ts';
 
 export function l7policyRoutes(app: FastifyInstance, deps: ServiceDeps) {
   app.get('/lbaas/l7policies', async (req) => {
-    const wire = (await policies.listL7Policies(deps, req.ctx)).map(l7policyToWire);
+    const wire = inCreationOrder(await policies.listL7Policies(deps, req.ctx), (v) => v.policy.created_at).map(l7policyToWire);
     const page = paginate(wire, req.query as Query, { url: requestUrl(req) });
     return { l7policies: page.items, l7policies_links: page.links };
   });

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.ts';
 import * as rules from '../../service/l7rules.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { l7rulePostShape, l7rulePutShape, l7ruleToWire } from './wire.ts';
@@ -14,7 +14,7 @@ export function l7ruleRoutes(app: FastifyInstance, deps: ServiceDeps) {
   const policyId = (req: Parameters<typeof pathId>[0]) => pathId(req, 'l7policy_id');
 
   app.get(COLLECTION, async (req) => {
-    const wire = (await rules.listL7Rules(deps, req.ctx, policyId(req))).map(l7ruleToWire);
+    const wire = inCreationOrder(await rules.listL7Rules(deps, req.ctx, policyId(req)), (r) => r.created_at).map(l7ruleToWire);
     const page = paginate(wire, req.query as Query, { url: requestUrl(req) });
     return { rules: page.items, rules_links: page.links };
   });
@@ -32,7 +32,7 @@ export function l7ruleRoutes(app: FastifyInstance, deps: ServiceDeps) {
   });
 
   app.put(`${COLLECTION}/:id`, async (req) => {
-    const body = parseBody(req.body, 'rule', l7rulePutShape);
+    const body = parseBody(req.body, 'rule', l7rulePutShape, 'l7rule_');
     const rule = await rules.updateL7Rule(deps, req.ctx, policyId(req), pathId(req), body);
     return { rule: l7ruleToWire(rule) };
   });

@@ -4,14 +4,14 @@ import type { ServiceDeps } from '../../service/deps.ts';
 import * as listeners from '../../service/listeners.ts';
 import { listenerStats } from '../../service/stats.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { listenerPostShape, listenerPutShape, listenerToWire } from './wire.ts';
 
 export function listenerRoutes(app: FastifyInstance, deps: ServiceDeps) {
   app.get('/lbaas/listeners', async (req) => {
-    const wire = (await listeners.listListeners(deps, req.ctx)).map(listenerToWire);
+    const wire = inCreationOrder(await listeners.listListeners(deps, req.ctx), (v) => v.listener.created_at).map(listenerToWire);
     const page = paginate(wire, req.query as Query, {
       url: requestUrl(req),
       // Octavia filters listeners on their load balancer by either spelling.

@@ -24,38 +24,55 @@ const graphListenerShape = {
   l7policies: t.array(t.raw()),
 };
 
-export function parseGraphPool(value: unknown, path: string): GraphPool {
-  return parseAt(value, path, graphPoolShape) as GraphPool;
+/** The whole request, which WSME reports unconvertible nested values against. */
+export interface GraphRoot {
+  argument: string;
+  body: unknown;
 }
 
-export function parseGraphListener(value: unknown, i: number): GraphListener {
-  const path = `listeners[${i}]`;
-  const li = parseAt(value, path, graphListenerShape);
+const LB_PATH = 'load_balancer.loadbalancer';
+
+export function parseGraphPool(value: unknown, path: string, root?: GraphRoot): GraphPool {
+  return parseAt(value, path, graphPoolShape, root) as GraphPool;
+}
+
+/** `path` for a top-level pool of the graph, as WSME names it in messages. */
+export const GRAPH_POOLS_PATH = `${LB_PATH}.pools`;
+
+export function parseGraphListener(value: unknown, root?: GraphRoot): GraphListener {
+  const path = `${LB_PATH}.listeners`;
+  const li = parseAt(value, path, graphListenerShape, root);
   return {
     ...li,
-    default_pool: li.default_pool ? parseGraphPool(li.default_pool, `${path}.default_pool`) : undefined,
-    l7policies: (li.l7policies ?? []).map((raw, j) => {
-      const policy = parseAt(raw, `${path}.l7policies[${j}]`, graphPolicyShape);
+    default_pool: li.default_pool ? parseGraphPool(li.default_pool, `${path}.default_pool`, root) : undefined,
+    l7policies: (li.l7policies ?? []).map((raw) => {
+      const policy = parseAt(raw, `${path}.l7policies`, graphPolicyShape, root);
       return {
         ...policy,
-        redirect_pool: policy.redirect_pool ? parseGraphPool(policy.redirect_pool, `${path}.l7policies[${j}].redirect_pool`) : undefined,
+        redirect_pool: policy.redirect_pool ? parseGraphPool(policy.redirect_pool, `${path}.l7policies.redirect_pool`, root) : undefined,
       };
     }),
   } as GraphListener;
 }
 
-/** Octavia answers a load balancer POST with every child in full. */
+/**
+ * Octavia answers a load balancer POST with every child in full. Its full listener and pool
+ * types carry no `loadbalancers` back-reference, and a pool names its monitor in full only.
+ */
 export function loadBalancerGraphToWire(view: LoadBalancerGraphView) {
   return {
     ...loadBalancerToWire(view),
-    listeners: view.listeners.map((l) => ({
-      ...listenerToWire(l),
-      l7policies: l.l7policies.map((p) => ({ ...l7policyToWire(p), rules: p.rules.map(l7ruleToWire) })),
-    })),
-    pools: view.pools.map((p) => ({
-      ...poolToWire(p),
-      members: p.members.map(memberToWire),
-      healthmonitor: p.healthMonitor ? healthMonitorToWire(p.healthMonitor) : null,
-    })),
+    listeners: view.listeners.map((l) => {
+      const { loadbalancers: _lbs, ...listener } = listenerToWire(l);
+      return { ...listener, l7policies: l.l7policies.map((p) => ({ ...l7policyToWire(p), rules: p.rules.map(l7ruleToWire) })) };
+    }),
+    pools: view.pools.map((p) => {
+      const { loadbalancers: _lbs, healthmonitor_id: _hm, ...pool } = { healthmonitor_id: undefined, ...poolToWire(p) };
+      return {
+        ...pool,
+        members: p.members.map(memberToWire),
+        healthmonitor: p.healthMonitor ? healthMonitorToWire(p.healthMonitor) : null,
+      };
+    }),
   };
 }

@@ -35,12 +35,12 @@ function poolStatus(pool: Pool, monitors: HealthMonitor[], members: Member[]) {
   const hm = monitors.find((m) => m.pool_id === pool.id);
   return {
     id: pool.id,
-    name: pool.name,
+    name: pool.name ?? '',
     provisioning_status: pool.provisioning_status,
     operating_status: pool.operating_status,
     ...(hm ? {
       health_monitor: {
-        id: hm.id, name: hm.name, type: hm.type,
+        id: hm.id, name: hm.name ?? '', type: hm.type,
         provisioning_status: hm.provisioning_status, operating_status: hm.operating_status,
       },
     } : {}),

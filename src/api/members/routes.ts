@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.ts';
 import * as members from '../../service/members.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { memberPostShape, memberPutShape, memberToWire, parseMemberBatch } from './wire.ts';
@@ -18,7 +18,7 @@ export function memberRoutes(app: FastifyInstance, deps: ServiceDeps) {
   const base = '/lbaas/pools/:id/members';
 
   app.get(base, async (req) => {
-    const wire = (await members.listMembers(deps, req.ctx, pathId(req))).map(memberToWire);
+    const wire = inCreationOrder(await members.listMembers(deps, req.ctx, pathId(req)), (m) => m.created_at).map(memberToWire);
     const page = paginate(wire, req.query as Query, { url: requestUrl(req) });
     return { members: page.items, members_links: page.links };
   });

@@ -3,14 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.ts';
 import * as pools from '../../service/pools.ts';
 import { parseBody } from '../schema.ts';
-import { paginate, selectFields } from '../list.ts';
+import { inCreationOrder, paginate, selectFields } from '../list.ts';
 import type { Query } from '../list.ts';
 import { pathId, requestUrl } from '../request.ts';
 import { poolPostShape, poolPutShape, poolToWire } from './wire.ts';
 
 export function poolRoutes(app: FastifyInstance, deps: ServiceDeps) {
   app.get('/lbaas/pools', async (req) => {
-    const wire = (await pools.listPools(deps, req.ctx)).map(poolToWire);
+    const wire = inCreationOrder(await pools.listPools(deps, req.ctx), (v) => v.pool.created_at).map(poolToWire);
     const page = paginate(wire, req.query as Query, {
       url: requestUrl(req),
       // Octavia filters pools on their load balancer by either spelling.
