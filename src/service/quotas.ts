@@ -20,10 +20,12 @@ export interface ProjectQuota extends QuotaDefaults {
   project_id: string;
 }
 
-/** Every project that has at least one limit of its own (rows with none set are bookkeeping). */
+/**
+ * Every project with a quota row, limits set or not: Octavia keeps the row when a DELETE
+ * resets it (and, with Keystone, creates one on a project's first quota check), and lists it.
+ */
 export async function listQuotas(deps: ServiceDeps, ctx: RequestContext): Promise<Quota[]> {
-  const rows = await deps.store.find('quota', ctx.isAdmin ? {} : { project_id: ctx.projectId ?? '' });
-  return rows.filter(hasOwnLimit);
+  return deps.store.find('quota', ctx.isAdmin ? {} : { project_id: ctx.projectId ?? '' });
 }
 
 export async function getQuota(deps: ServiceDeps, ctx: RequestContext, projectId: string): Promise<ProjectQuota> {
@@ -54,12 +56,12 @@ export async function updateQuota(
   return { project_id: projectId, ...(await effectiveQuota(deps.store, deps.config.quotas, projectId)) };
 }
 
-/** Returns every limit of the project to the default; 404 when it had none of its own. */
+/** Returns every limit of the project to the default; 404 only for a project with no row (as Octavia). */
 export async function resetQuota(deps: ServiceDeps, ctx: RequestContext, projectId: string): Promise<void> {
   if (!ctx.isAdmin) throw Errors.forbidden();
   await deps.store.transaction(async (tx) => {
     const row = await tx.get('quota', projectId);
-    if (!row || !hasOwnLimit(row)) throw Errors.notFound('Quotas', projectId);
+    if (!row) throw Errors.notFound('Quotas', projectId);
     // The row stays: on PostgreSQL it is also the lock quota checks take for the project.
     await tx.update('quota', projectId, emptyQuota(projectId));
   });
@@ -68,10 +70,6 @@ export async function resetQuota(deps: ServiceDeps, ctx: RequestContext, project
 
 function mayRead(ctx: RequestContext, projectId: string): void {
   if (!ctx.isAdmin && ctx.projectId !== projectId) throw Errors.forbidden();
-}
-
-function hasOwnLimit(row: Quota): boolean {
-  return QUOTA_RESOURCES.some((k) => row[k] !== null);
 }
 
 function emptyQuota(projectId: string): Quota {

@@ -89,17 +89,20 @@ describe('quotas', () => {
     assert.equal((await app.req('GET', '/v2/lbaas/quotas/pbad')).body.quota.load_balancer, DEFAULTS.load_balancer);
   });
 
-  test('DELETE answers 202 and returns the project to the defaults; a project with none is 404', async () => {
+  test('DELETE answers 202 and returns the project to the defaults; the reset row stays listed; a project never set is 404', async () => {
     await app.req('PUT', '/v2/lbaas/quotas/preset', { quota: { load_balancer: 1, l7rule: 2 } });
     const del = await app.req('DELETE', '/v2/lbaas/quotas/preset');
     assert.equal(del.status, 202);
     assert.deepEqual((await app.req('GET', '/v2/lbaas/quotas/preset')).body, { quota: WIRE_DEFAULTS });
+    // As Octavia: the row stays, listed with every limit null, and a second DELETE is 202 again.
     const list = await app.req('GET', '/v2/lbaas/quotas?project_id=preset');
-    assert.deepEqual(list.body.quotas, []);
-    const again = await app.req('DELETE', '/v2/lbaas/quotas/preset');
-    assert.equal(again.status, 404);
-    assert.equal(again.body.faultstring, 'Quotas preset not found.');
-    assert.equal((await app.req('DELETE', '/v2/lbaas/quotas/bogus')).status, 404);
+    assert.equal(list.body.quotas.length, 1);
+    assert.equal(list.body.quotas[0].load_balancer, null);
+    assert.equal(list.body.quotas[0].l7rule, null);
+    assert.equal((await app.req('DELETE', '/v2/lbaas/quotas/preset')).status, 202);
+    const never = await app.req('DELETE', '/v2/lbaas/quotas/bogus');
+    assert.equal(never.status, 404);
+    assert.equal(never.body.faultstring, 'Quotas bogus not found.');
   });
 
   test('the list sorts, paginates with the project id as marker, and selects fields', async () => {
@@ -206,11 +209,12 @@ describe('quotas on PostgreSQL', async () => {
     assert.ok([1, 3, 5].includes(got.pool) && [2, 4].includes(got.member), JSON.stringify(got));
   });
 
-  test('projects that only ever met the quota lock are not listed and have nothing to reset', { skip: pg.skip }, async () => {
+  test('projects that only ever met the quota lock are listed with null limits, as Octavia lists tracked projects', { skip: pg.skip }, async () => {
     await activeLoadBalancer(app, {}, 'pglocked');
     const list = await app.req('GET', '/v2/lbaas/quotas?project_id=pglocked');
-    assert.deepEqual(list.body.quotas, []);
-    assert.equal((await app.req('DELETE', '/v2/lbaas/quotas/pglocked')).status, 404);
+    assert.equal(list.body.quotas.length, 1);
+    assert.equal(list.body.quotas[0].listener, null);
+    assert.equal((await app.req('DELETE', '/v2/lbaas/quotas/pglocked')).status, 202);
     assert.equal((await app.req('PUT', '/v2/lbaas/quotas/pglocked', { quota: { listener: 1 } })).status, 202);
     assert.equal((await app.req('GET', '/v2/lbaas/quotas?project_id=pglocked')).body.quotas.length, 1);
   });
