@@ -132,6 +132,12 @@ class PythonRegex {
   private classStart = -1;
   private groups = 0;
   private readonly names = new Set<string>();
+  /** Positions of the groups still open, innermost last (Python names the innermost). */
+  private readonly open: number[] = [];
+  /** Where the current character class's '[' is. */
+  private classOpen = -1;
+  /** What the next quantifier would apply to: nothing, an atom, or a quantifier (maybe modified). */
+  private prev: 'none' | 'atom' | 'quantifier' | 'modified' = 'none';
 
   constructor(private readonly pattern: string) {}
 
@@ -139,6 +145,9 @@ class PythonRegex {
     const leadingFlags = /^\(\?[aimsux]+\)/.exec(this.pattern);
     if (leadingFlags) this.at = leadingFlags[0].length;
     while (this.at < this.pattern.length) this.step();
+    // Python reports what is still open at the end, the innermost first.
+    if (this.classStart >= 0) this.failAt('unterminated character set', this.classOpen);
+    if (this.open.length > 0) this.failAt('missing ), unterminated subpattern', this.open[this.open.length - 1]);
     return this.out;
   }
 
@@ -151,14 +160,38 @@ class PythonRegex {
       return this.emit(c, 1);
     }
     if (c === '[') {
+      this.classOpen = this.at;
       this.classStart = this.at + (p[this.at + 1] === '^' ? 2 : 1);
+      this.prev = 'atom';
       return this.emit(p.slice(this.at, this.classStart), this.classStart - this.at);
     }
+    const repeat = c === '{' ? /^\{\d*(?:,\d*)?\}/.exec(p.slice(this.at))?.[0] : '*+?'.includes(c) ? c : undefined;
+    if (repeat !== undefined && repeat !== '{}' && repeat !== '{,}') return this.quantifier(repeat);
     if (c === '(' && p[this.at + 1] === '?') return this.extension();
-    if (c === '(') this.groups += 1;
-    // A possessive quantifier (Python 3.11) matches differently but is equally valid.
-    if (c === '+' && /[*+?}]/.test(p[this.at - 1] ?? '') && p[this.at - 2] !== '\\') return this.emit('', 1);
+    if (c === '(') {
+      this.groups += 1;
+      this.open.push(this.at);
+    }
+    if (c === ')') {
+      if (this.open.length === 0) this.fail('unbalanced parenthesis');
+      this.open.pop();
+    }
+    // Anchors and alternation leave nothing a quantifier could repeat, as a group's start does.
+    this.prev = c === '(' || c === '|' || c === '^' || c === '$' ? 'none' : 'atom';
     this.emit(c, 1);
+  }
+
+  /** `*`, `+`, `?` or `{m,n}`: after an atom; a lazy `?` or possessive `+` (Python 3.11) may follow once. */
+  private quantifier(q: string): void {
+    if (this.prev === 'none') this.fail('nothing to repeat');
+    if (this.prev === 'quantifier' && (q === '?' || q === '+')) {
+      this.prev = 'modified';
+      // A possessive quantifier matches differently but is equally valid.
+      return this.emit(q === '+' ? '' : q, 1);
+    }
+    if (this.prev !== 'atom') this.fail('multiple repeat');
+    this.prev = 'quantifier';
+    this.emit(q, q.length);
   }
 
   private emit(js: string, consumed: number): void {
@@ -167,13 +200,19 @@ class PythonRegex {
   }
 
   private fail(reason: string): never {
-    throw new Error(`${reason} at position ${this.at}`);
+    this.failAt(reason, this.at);
+  }
+
+  private failAt(reason: string, position: number): never {
+    throw new Error(`${reason} at position ${position}`);
   }
 
   private escape(): void {
     const p = this.pattern;
     const next = p[this.at + 1];
     if (next === undefined) this.fail('bad escape (end of pattern)');
+    // \A, \Z, \b and \B are positions, which Python refuses to repeat.
+    this.prev = 'AZbB'.includes(next) ? 'none' : 'atom';
     if (!/[A-Za-z0-9]/.test(next)) return this.emit(`\\${next}`, 2);
     const inClass = this.classStart >= 0;
     if (!(inClass ? ESCAPE_IN_CLASS : ESCAPE_OUTSIDE_CLASS).has(next)) this.fail(`bad escape \\${next}`);
@@ -217,25 +256,40 @@ class PythonRegex {
 
   private extension(): void {
     const rest = this.pattern.slice(this.at);
+    const opens = () => {
+      this.open.push(this.at);
+      this.prev = 'none';
+    };
     const named = /^\(\?P<([^>]*)>/.exec(rest);
     if (named) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(named[1])) this.fail(`bad character in group name '${named[1]}'`);
       this.groups += 1;
       this.names.add(named[1]);
+      opens();
       return this.emit(`(?<${named[1]}>`, named[0].length);
     }
     const backref = /^\(\?P=([^)]*)\)/.exec(rest);
     if (backref) {
       if (!this.names.has(backref[1])) this.fail(`unknown group name '${backref[1]}'`);
+      this.prev = 'atom';
       return this.emit(`\\k<${backref[1]}>`, backref[0].length);
     }
     const comment = /^\(\?#[^)]*\)/.exec(rest);
     if (comment) return this.emit('', comment[0].length);
     const scoped = /^\(\?[aimsux]*(?:-[imsx]+)?:/.exec(rest);
-    if (scoped) return this.emit('(?:', scoped[0].length);
+    if (scoped) {
+      opens();
+      return this.emit('(?:', scoped[0].length);
+    }
     if (/^\(\?[aimsux]+\)/.test(rest)) this.fail('global flags not at the start of the expression');
-    if (rest.startsWith('(?>')) return this.emit('(?:', 3);
-    if (/^\(\?(?:[:=!]|<[=!])/.test(rest)) return this.emit('(?', 2);
+    if (rest.startsWith('(?>')) {
+      opens();
+      return this.emit('(?:', 3);
+    }
+    if (/^\(\?(?:[:=!]|<[=!])/.test(rest)) {
+      opens();
+      return this.emit('(?', 2);
+    }
     this.fail(`unknown extension ${rest.slice(1, 4)}`);
   }
 }

@@ -165,7 +165,7 @@ function newListener(lb: LoadBalancer, input: ListenerCreate): Listener {
 /** Octavia's create checks, in its order, on the listener about to be inserted. */
 function checkCreateRules(l: Listener, input: ListenerCreate, lb: LoadBalancer): void {
   const headerNames = Object.keys(l.insert_headers);
-  if (headerNames.length > 0) checkInsertHeaders(headerNames, l.protocol);
+  if (headerNames.length > 0) checkInsertHeaders(headerNames, l.protocol, 'create');
   const refs = hasTlsRefs(input);
   if ((l.protocol === 'UDP' || l.protocol === 'SCTP') && (refs || headerNames.length > 0)) {
     throw Errors.validation(`${l.protocol} protocol listener does not support TLS.`);
@@ -250,7 +250,7 @@ function checkUpdateRules(current: Listener, next: Listener, input: ListenerFiel
   const tlsOffload = protocol === 'TERMINATED_HTTPS' || (protocol === 'PROMETHEUS' && refs);
   if (!tlsOffload && refs) throw notAllowedRefs(protocol);
   checkClientAuth(next);
-  if (headerNames.length > 0) checkInsertHeaders(headerNames, protocol);
+  if (headerNames.length > 0) checkInsertHeaders(headerNames, protocol, 'update');
   if (input.allowed_cidrs) checkCidrsMatchVip(next.allowed_cidrs, lb);
   if (input.tls_ciphers) checkCiphers(input.tls_ciphers);
   checkTlsVersions(input.tls_versions);
@@ -318,14 +318,21 @@ function checkClientAuth(l: Listener): void {
   }
 }
 
-/** Header insertion: HTTP and TERMINATED_HTTPS only, known names only, X-SSL-* only when TLS terminates here. */
-function checkInsertHeaders(names: string[], protocol: ListenerProtocol): void {
+/**
+ * Header insertion: HTTP and TERMINATED_HTTPS only, known names only, X-SSL-* only when TLS
+ * terminates here. An unknown name refuses the whole set, which Octavia prints as it holds
+ * it: a dict's keys view on create, a list on update.
+ */
+function checkInsertHeaders(names: string[], protocol: ListenerProtocol, op: 'create' | 'update'): void {
   if (!HEADER_PROTOCOLS.includes(protocol)) {
     throw Errors.invalidOption(`insert-headers is not a valid option for a ${protocol} protocol listener.`);
   }
   const known = [...SUPPORTED_HTTP_HEADERS, ...SUPPORTED_SSL_HEADERS] as readonly string[];
   const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length > 0) throw Errors.invalidOption(`${pyList(unknown)} is not a valid option for insert_headers`);
+  if (unknown.length > 0) {
+    const shown = op === 'create' ? `dict_keys(${pyList(names)})` : pyList(names);
+    throw Errors.invalidOption(`${shown} is not a valid option for insert_headers`);
+  }
   const ssl = names.filter((n) => (SUPPORTED_SSL_HEADERS as readonly string[]).includes(n));
   if (protocol !== 'TERMINATED_HTTPS' && ssl.length > 0) {
     throw Errors.invalidOption(`${pyList(ssl)} is not a valid option for ${protocol} protocol listener.`);

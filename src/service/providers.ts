@@ -2,6 +2,7 @@
 // amphorae with real VIPs; `noop` completes every change without a data plane, as Octavia's
 // noop driver does.
 import { Errors } from '../domain/errors.ts';
+import { pyRepr } from '../domain/pyformat.ts';
 
 export interface ProviderInfo {
   name: string;
@@ -32,7 +33,8 @@ export interface Capability {
 
 export type CapabilityKind = 'flavor' | 'availability_zone';
 
-const isString = (name: string) => (v: unknown) => (typeof v === 'string' ? undefined : `${name} ${JSON.stringify(v)} is not of type 'string'`);
+// Octavia validates profiles with jsonschema: its messages show values as Python's repr.
+const isString = (name: string) => (v: unknown) => (typeof v === 'string' ? undefined : `${name} ${pyRepr(v)} is not of type 'string'`);
 
 const AMPHORA_CAPABILITIES: Record<CapabilityKind, Capability[]> = {
   flavor: [
@@ -40,7 +42,7 @@ const AMPHORA_CAPABILITIES: Record<CapabilityKind, Capability[]> = {
       name: 'loadbalancer_topology',
       description: 'The load balancer topology. One of: SINGLE - One amphora per load balancer. ACTIVE_STANDBY - Two amphora per load balancer.',
       refuse: (v) => (v === 'SINGLE' || v === 'ACTIVE_STANDBY' ? undefined
-        : `loadbalancer_topology ${JSON.stringify(v)} is not one of ['SINGLE', 'ACTIVE_STANDBY']`),
+        : `loadbalancer_topology ${pyRepr(v)} is not one of ['ACTIVE_STANDBY', 'SINGLE']`),
     },
     { name: 'compute_flavor', description: 'The compute driver flavor ID.', refuse: isString('compute_flavor') },
     { name: 'amp_image_tag', description: 'The amphora image tag.', refuse: isString('amp_image_tag') },
@@ -51,7 +53,7 @@ const AMPHORA_CAPABILITIES: Record<CapabilityKind, Capability[]> = {
     {
       name: 'valid_vip_networks',
       description: 'List of network IDs that are allowed for VIP use. This overrides/replaces the list of allowed networks configured in the deployment.',
-      refuse: (v) => (Array.isArray(v) ? undefined : `valid_vip_networks ${JSON.stringify(v)} is not of type 'array'`),
+      refuse: (v) => (Array.isArray(v) ? undefined : `valid_vip_networks ${pyRepr(v)} is not of type 'array'`),
     },
   ],
 };
@@ -71,7 +73,7 @@ export function capabilities(providerName: string, kind: CapabilityKind): Capabi
 export function validateMetadata(providerName: string, kind: CapabilityKind, data: unknown): void {
   const known = capabilities(providerName, kind);
   const refuse = (why: string) => Errors.notImplemented(`Provider '${providerName}' does not support a requested option: ${why}`);
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw refuse(`${JSON.stringify(data)} is not of type 'object'`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw refuse(`${pyRepr(data)} is not of type 'object'`);
   if (providerName === 'noop') return;
   const unknown = Object.keys(data).filter((k) => !known.some((c) => c.name === k));
   if (unknown.length > 0) {

@@ -81,7 +81,7 @@ describe('flavor profiles', () => {
   test('settings the provider does not support are refused with Octavia\'s 501', async () => {
     for (const [data, why] of [
       ['{"bogus": 1}', /Additional properties are not allowed \('bogus' was unexpected\)/],
-      ['{"loadbalancer_topology": "TRIPLE"}', /loadbalancer_topology "TRIPLE" is not one of/],
+      ['{"loadbalancer_topology": "TRIPLE"}', /loadbalancer_topology 'TRIPLE' is not one of \['ACTIVE_STANDBY', 'SINGLE'\]/],
       ['{"compute_flavor": 5}', /compute_flavor 5 is not of type 'string'/],
       ['[1, 2]', /is not of type 'object'/],
       ['"SINGLE"', /is not of type 'object'/],

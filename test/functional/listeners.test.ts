@@ -178,7 +178,7 @@ describe('listeners', () => {
     test('a missing mandatory field is named', async () => {
       const lb = await activeLoadBalancer(app);
       const res = await app.req('POST', LISTENERS, { listener: { protocol: 'HTTP', loadbalancer_id: lb.id } });
-      assertFault(res, 400, "Invalid input for field/attribute protocol_port. Value: 'null'. Mandatory field missing.");
+      assertFault(res, 400, "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.");
     });
 
     test('an unknown load balancer is 404', async () => {
@@ -384,7 +384,7 @@ describe('listeners', () => {
     test('unknown names, X-SSL-* on HTTP, and values other than true/false are 400', async () => {
       const lb = await activeLoadBalancer(app);
       assertFault(await post(lb.id, { insert_headers: { 'X-Forwarded-Four': 'true' } }), 400,
-        "['X-Forwarded-Four'] is not a valid option for insert_headers");
+        "dict_keys(['X-Forwarded-Four']) is not a valid option for insert_headers");
       assertFault(await post(lb.id, { insert_headers: { 'X-SSL-Client-DN': 'true' } }), 400,
         "['X-SSL-Client-DN'] is not a valid option for HTTP protocol listener.");
       assertFault(await post(lb.id, { insert_headers: { 'X-Forwarded-For': 'maybe' } }), 400, /insert_headers.*'true' or 'false'/);

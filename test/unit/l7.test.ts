@@ -215,7 +215,17 @@ describe('L7 syntax: regular expressions', () => {
   test('the reason names what is wrong', () => {
     assert.match(regexProblem('bad string\\') as string, /bad escape \(end of pattern\)/);
     assert.match(regexProblem('\\q') as string, /bad escape \\q/);
-    assert.match(regexProblem('(a') as string, /Unterminated group/);
+    // Python's own words and positions (checked against python3's re.compile)
+    assert.equal(regexProblem('^/(unclosed'), 'missing ), unterminated subpattern at position 2');
+    assert.equal(regexProblem('(a(b'), 'missing ), unterminated subpattern at position 2');
+    assert.equal(regexProblem('(a)|b)'), 'unbalanced parenthesis at position 5');
+    assert.equal(regexProblem('([a'), 'unterminated character set at position 1');
+    assert.equal(regexProblem('*a'), 'nothing to repeat at position 0');
+    assert.equal(regexProblem('a|*b'), 'nothing to repeat at position 2');
+    assert.equal(regexProblem('a**'), 'multiple repeat at position 2');
+    assert.equal(regexProblem('a{2}*'), 'multiple repeat at position 4');
+    assert.equal(regexProblem('a*?'), null);
+    assert.equal(regexProblem('a*+'), null);
   });
 });
 
