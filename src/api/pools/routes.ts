@@ -14,7 +14,7 @@ export function poolRoutes(app: FastifyInstance, deps: ServiceDeps) {
     const page = paginate(wire, req.query as Query, {
       url: requestUrl(req),
       // Octavia filters pools on their load balancer by either spelling.
-      extraFilters: { load_balancer_id: (x) => x.loadbalancers },
+      extraFilters: { load_balancer_id: (x) => x.loadbalancers, healthmonitor_id: (x) => x.healthmonitor_id ?? null },
     });
     return { pools: page.items, pools_links: page.links };
   });
