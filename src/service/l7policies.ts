@@ -56,7 +56,7 @@ export async function createL7Policy(deps: ServiceDeps, ctx: RequestContext, inp
   const listener = await load(deps.store, ctx, 'listener', input.listener_id as string, 'Listener');
   // Octavia answers every 400 before it locks the load balancer.
   await checkL7Policy(deps.store, listener, input);
-  const policy = await underLoadBalancer(deps, listener.load_balancer_id, { listenerIds: [listener.id] }, async (tx, lb) => {
+  const policy = await underLoadBalancer(deps, listener.load_balancer_id, { listenerIds: [listener.id], child: true }, async (tx, lb) => {
     await checkQuota(tx, deps.config.quotas, lb.project_id, 'l7policy');
     if (input.rules?.length) await checkQuota(tx, deps.config.quotas, lb.project_id, 'l7rule', input.rules.length);
     const created = await insertL7Policy(tx, lb, listener, input);
@@ -143,7 +143,7 @@ export async function updateL7Policy(deps: ServiceDeps, ctx: RequestContext, id:
   const poolId = input.action === undefined || input.action === 'REDIRECT_TO_POOL' ? input.redirect_pool_id : null;
   if (poolId) await checkPoolProtocol(deps.store, listener, poolId);
   if (isPending(current.provisioning_status)) throw Errors.immutable('L7Policy', id);
-  const policy = await underLoadBalancer(deps, current.load_balancer_id, { listenerIds: [listener.id] }, async (tx, lb) => {
+  const policy = await underLoadBalancer(deps, current.load_balancer_id, { listenerIds: [listener.id], child: true }, async (tx, lb) => {
     if (poolId) await checkSameLoadBalancer(tx, lb, poolId);
     const fresh = await tx.get('l7policy', id);
     if (!fresh) throw Errors.notFound('L7 Policy', id);
@@ -169,7 +169,7 @@ export async function updateL7Policy(deps: ServiceDeps, ctx: RequestContext, id:
 export async function deleteL7Policy(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<void> {
   const current = await load(deps.store, ctx, 'l7policy', id, 'L7 Policy');
   if (isPending(current.provisioning_status)) throw Errors.immutable('L7Policy', id);
-  await underLoadBalancer(deps, current.load_balancer_id, { listenerIds: [current.listener_id] }, async (tx) => {
+  await underLoadBalancer(deps, current.load_balancer_id, { listenerIds: [current.listener_id], child: true }, async (tx) => {
     // The worker removes PENDING_DELETE rows only, so the policy's rules are marked with it.
     const pending = { provisioning_status: PS.PENDING_DELETE, updated_at: now() };
     await tx.update('l7policy', id, pending);

@@ -135,7 +135,7 @@ function checkRule(rule: L7RuleFields): void {
  */
 async function underPolicy<T>(deps: ServiceDeps, policy: L7Policy, change: (tx: Store, lb: LoadBalancer) => Promise<T>): Promise<T> {
   if (policy.provisioning_status !== PS.ACTIVE) throw Errors.immutable('L7Policy', policy.id);
-  return underLoadBalancer(deps, policy.load_balancer_id, { listenerIds: [policy.listener_id] }, async (tx, lb) => {
+  return underLoadBalancer(deps, policy.load_balancer_id, { listenerIds: [policy.listener_id], child: true }, async (tx, lb) => {
     const current = await tx.get('l7policy', policy.id);
     if (!current) throw Errors.notFound('L7Policy', policy.id);
     if (current.provisioning_status !== PS.ACTIVE) throw Errors.immutable('L7Policy', policy.id);

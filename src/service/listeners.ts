@@ -85,7 +85,7 @@ const CIPHER_STRING = /^[A-Za-z0-9\-+!:@=_.]+$/;
 export async function createListener(deps: ServiceDeps, ctx: RequestContext, input: ListenerCreate): Promise<ListenerView> {
   const lbId = input.loadbalancer_id as string;
   await load(deps.store, ctx, 'load_balancer', lbId, 'Load Balancer');
-  const listener = await underLoadBalancer(deps, lbId, {}, async (tx, lb) => {
+  const listener = await underLoadBalancer(deps, lbId, { child: true }, async (tx, lb) => {
     await checkQuota(tx, deps.config.quotas, lb.project_id, 'listener');
     return insertListener(tx, lb, input);
   });
@@ -207,7 +207,7 @@ export async function updateListener(
   deps: ServiceDeps, ctx: RequestContext, id: string, input: ListenerFields,
 ): Promise<ListenerView> {
   const found = await load(deps.store, ctx, 'listener', id, 'Listener');
-  const view = await underLoadBalancer(deps, found.load_balancer_id, {}, async (tx, lb) => {
+  const view = await underLoadBalancer(deps, found.load_balancer_id, { child: true }, async (tx, lb) => {
     const current = await mutableListener(tx, id);
     const next = applyUpdate(current, input);
     checkUpdateRules(current, next, input, lb);
@@ -261,7 +261,7 @@ function checkUpdateRules(current: Listener, next: Listener, input: ListenerFiel
 
 export async function deleteListener(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<void> {
   const found = await load(deps.store, ctx, 'listener', id, 'Listener');
-  await underLoadBalancer(deps, found.load_balancer_id, {}, async (tx) => {
+  await underLoadBalancer(deps, found.load_balancer_id, { child: true }, async (tx) => {
     await mutableListener(tx, id);
     const pending = { provisioning_status: PS.PENDING_DELETE, updated_at: now() };
     await tx.update('listener', id, pending);

@@ -29,7 +29,10 @@ export async function underLoadBalancer<T>(
     const lb = await tx.get('load_balancer', loadBalancerId);
     if (!lb || lb.provisioning_status === PS.DELETED) throw Errors.notFound('Load Balancer', loadBalancerId);
     if (!(await tx.lockLoadBalancer(loadBalancerId, MUTABLE, opts.to ?? PS.PENDING_UPDATE))) {
-      throw opts.child ? Errors.immutable('Load Balancer', loadBalancerId) : Errors.lbPending(lb.provisioning_status, loadBalancerId);
+      // Name the state that refused the lock: the row read above may predate a write that
+      // committed meanwhile (PostgreSQL reads committed data statement by statement).
+      const state = (await tx.get('load_balancer', loadBalancerId))?.provisioning_status ?? lb.provisioning_status;
+      throw opts.child ? Errors.immutable('Load Balancer', loadBalancerId) : Errors.lbPending(state, loadBalancerId);
     }
     if (opts.listenerIds && opts.listenerIds.length > 0) {
       await tx.updateWhere('listener', { id: opts.listenerIds }, { provisioning_status: PS.PENDING_UPDATE, updated_at: now() });

@@ -208,7 +208,8 @@ describe('L7 rules', () => {
       assert.equal((await app.req('PUT', `/v2/lbaas/loadbalancers/${lb.id}`, { loadbalancer: { name: 'busy' } })).status, 200);
       const create = await post(pid, { type: 'PATH', compare_type: 'EQUAL_TO', value: '/api' });
       assert.equal(create.status, 409);
-      assert.equal(create.body.faultstring, `Invalid state PENDING_UPDATE of loadbalancer resource ${lb.id}`);
+      // A child write names the load balancer as Octavia does (its "Invalid state" is for LB writes).
+      assert.equal(create.body.faultstring, `Load Balancer ${lb.id} is immutable and cannot be updated.`);
       assert.equal((await put(pid, r.id, { type: 'HOST_NAME', compare_type: 'REGEX', value: '.*.example.com' })).status, 409);
       assert.equal((await app.req('DELETE', `${rulesPath(pid)}/${r.id}`)).status, 409);
       app.gate.release();

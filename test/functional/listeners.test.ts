@@ -191,7 +191,8 @@ describe('listeners', () => {
       try {
         const res = await app.req('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } });
         const lbId = res.body.loadbalancer.id;
-        assertFault(await post(lbId), 409, /PENDING_CREATE/);
+        // Octavia names the load balancer for a child write ("Invalid state" is for LB writes).
+        assertFault(await post(lbId), 409, `Load Balancer ${lbId} is immutable and cannot be updated.`);
       } finally {
         app.gate.release();
       }
@@ -597,7 +598,7 @@ describe('listeners', () => {
       app.gate.hold();
       try {
         assert.equal((await app.req('PUT', `/v2/lbaas/loadbalancers/${lb.id}`, { loadbalancer: { name: 'busy' } })).status, 200);
-        assertFault(await put(l.id, { name: 'x' }), 409, /PENDING_UPDATE/);
+        assertFault(await put(l.id, { name: 'x' }), 409, `Load Balancer ${lb.id} is immutable and cannot be updated.`);
       } finally {
         app.gate.release();
       }
