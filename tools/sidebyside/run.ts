@@ -120,6 +120,9 @@ interface Options {
   waitTimeout: number;
   /** JSON-path globs ignored in every sequence (e.g. provider, when the sides run different providers) */
   ignore: string[];
+  /** ms between a trigger and its concurrent probe on each side, overriding the steps' `stagger` */
+  staggerA?: number;
+  staggerB?: number;
   json?: string;
 }
 
@@ -128,7 +131,8 @@ function usage(msg?: string): never {
   process.stderr.write(
     'usage: npx tsx tools/sidebyside/run.ts --a URL --b URL|recorded [--record] [--strict]\n' +
       '         [--seq NAME[,NAME...]] [--jobs N] [--subnet UUID] [--subnet-a UUID] [--subnet-b UUID]\n' +
-      '         [--wait-timeout SECONDS] [--ignore GLOB[,GLOB...]] [--verbose] [--quiet] [--json FILE]\n',
+      '         [--wait-timeout SECONDS] [--ignore GLOB[,GLOB...]] [--stagger-a MS] [--stagger-b MS]\n' +
+      '         [--verbose] [--quiet] [--json FILE]\n',
   );
   process.exit(2);
 }
@@ -170,6 +174,8 @@ function parseArgs(argv: string[]): Options {
       case '--wait-timeout': o.waitTimeout = Math.max(1, Number(val()) || 90); break;
       case '--json': o.json = val(); break;
       case '--ignore': o.ignore.push(...val().split(',').filter(Boolean)); break;
+      case '--stagger-a': o.staggerA = Math.max(0, Number(val()) || 0); break;
+      case '--stagger-b': o.staggerB = Math.max(0, Number(val()) || 0); break;
       case '--help': case '-h': usage();
       // eslint-disable-next-line no-fallthrough
       default: usage(`unknown argument ${arg}`);
@@ -417,7 +423,9 @@ function send(ctx: Context, base: string, step: Step, index: number, p: Prepared
 /** total seconds all wait steps of one sequence may spend, so that a side that never settles cannot stall a run */
 const SEQUENCE_WAIT_BUDGET_S = 300;
 
-async function runSequence(seq: Sequence, base: string, label: string, subnet: string, waitTimeout: number): Promise<SideRun> {
+async function runSequence(
+  seq: Sequence, base: string, label: string, subnet: string, waitTimeout: number, stagger?: number,
+): Promise<SideRun> {
   const ctx = new Context(randomBytes(4).toString('hex'), seq.project ?? seq.name, subnet);
   const results: StepResult[] = [];
   const waitDeadline = performance.now() + SEQUENCE_WAIT_BUDGET_S * 1000;
@@ -438,7 +446,7 @@ async function runSequence(seq: Sequence, base: string, label: string, subnet: s
       // Back to back: the second write leaves before the first one's answer, so it reaches
       // the server while the first write's PENDING_* state still holds, however fast the
       // backend settles. It can only use placeholders of earlier steps.
-      await sleep(next.stagger ?? 0);
+      await sleep(stagger ?? next.stagger ?? 0);
       const second = send(ctx, base, next, i + 1, prepare(ctx, next));
       results.push(...(await Promise.all([first, second])));
       i++;
@@ -723,9 +731,9 @@ interface SeqReport {
 
 async function compareSequence(o: Options, file: string, seq: Sequence): Promise<SeqReport> {
   const lines: string[] = [];
-  const aP = runSequence(seq, o.a, 'A', o.subnetA, o.waitTimeout);
+  const aP = runSequence(seq, o.a, 'A', o.subnetA, o.waitTimeout, o.staggerA);
   const bP: Promise<SideRun | string> =
-    o.b === 'recorded' ? Promise.resolve(loadRecording(file)) : runSequence(seq, o.b, 'B', o.subnetB, o.waitTimeout);
+    o.b === 'recorded' ? Promise.resolve(loadRecording(file)) : runSequence(seq, o.b, 'B', o.subnetB, o.waitTimeout, o.staggerB);
   const [a, b] = await Promise.all([aP, bP]);
   const steps = seq.steps.filter((s) => s.wait === undefined && s.sleep === undefined).length;
   const waits = seq.steps.filter((s) => s.wait !== undefined).length;
