@@ -280,7 +280,10 @@ export async function underPool<T>(
   deps: ServiceDeps, pool: Pool,
   change: (tx: Store, lb: LoadBalancer, pool: Pool, listenerIds: string[]) => Promise<T>,
 ): Promise<T> {
-  if (pool.provisioning_status !== PS.ACTIVE) throw Errors.immutable('Pool', pool.id);
+  // Octavia checks the pool before it tries the LB lock, on a fresh read: a member write that
+  // meets another one still applying is refused for the pool, not for the load balancer.
+  const fresh = await deps.store.get('pool', pool.id);
+  if ((fresh ?? pool).provisioning_status !== PS.ACTIVE) throw Errors.immutable('Pool', pool.id);
   const listenerIds = await poolListenerIds(deps.store, pool);
   return underLoadBalancer(deps, pool.load_balancer_id, { listenerIds, child: true }, async (tx, lb) => {
     const current = await tx.get('pool', pool.id);
