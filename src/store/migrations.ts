@@ -5,7 +5,9 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { TABLES, UNIQUES } from './schema.ts';
 import type { ColumnType, Kind } from './schema.ts';
 
-function sqlType(type: ColumnType, dialect: 'sqlite' | 'postgres') {
+type Dialect = 'sqlite' | 'postgres';
+
+function sqlType(type: ColumnType, dialect: Dialect) {
   switch (type) {
     case 'text':
     case 'json':
@@ -21,21 +23,61 @@ function sqlType(type: ColumnType, dialect: 'sqlite' | 'postgres') {
   }
 }
 
-const initial = (dialect: 'sqlite' | 'postgres'): Migration => ({
+/**
+ * Schema changes made after the first release, oldest first. TABLES describes the schema as it
+ * is now; each entry here names the tables and columns (of TABLES) it added, so the initial
+ * migration leaves those out and this one creates them. To change the schema: edit TABLES and
+ * append an entry with the next number. Released entries are never edited.
+ */
+export const LATER: SchemaChange[] = [];
+
+export interface SchemaChange {
+  name: string;
+  tables?: Kind[];
+  columns?: Partial<Record<Kind, string[]>>;
+}
+
+const addedLater = (changes: SchemaChange[], kind: Kind, column?: string) =>
+  changes.some((c) => c.tables?.includes(kind) || (column !== undefined && c.columns?.[kind]?.includes(column)));
+
+async function createTable(db: Kysely<any>, dialect: Dialect, kind: Kind, keep: (column: string) => boolean) {
+  const spec = TABLES[kind];
+  let table = db.schema.createTable(kind);
+  for (const [column, type] of Object.entries(spec.columns)) {
+    if (keep(column)) table = table.addColumn(column, sql.raw(sqlType(type as ColumnType, dialect)) as any);
+  }
+  await table.addPrimaryKeyConstraint(`${kind}_pk`, spec.key as any).execute();
+  for (const cols of spec.indexes ?? []) {
+    if (cols.every(keep)) await db.schema.createIndex(`${kind}_${cols.join('_')}_idx`).on(kind).columns(cols).execute();
+  }
+}
+
+const later = (dialect: Dialect, change: SchemaChange): Migration => ({
   async up(db: Kysely<any>) {
-    for (const [kind, spec] of Object.entries(TABLES) as [Kind, (typeof TABLES)[Kind]][]) {
-      let table = db.schema.createTable(kind);
-      for (const [column, type] of Object.entries(spec.columns)) {
-        table = table.addColumn(column, sql.raw(sqlType(type as ColumnType, dialect)) as any);
-      }
-      table = table.addPrimaryKeyConstraint(`${kind}_pk`, spec.key as any);
-      await table.execute();
-      for (const cols of spec.indexes ?? []) {
-        await db.schema.createIndex(`${kind}_${cols.join('_')}_idx`).on(kind).columns(cols).execute();
+    for (const kind of change.tables ?? []) {
+      await createTable(db, dialect, kind, () => true);
+      for (const u of UNIQUES.filter((u) => u.kind === kind)) await createUnique(db, u);
+    }
+    for (const [kind, columns] of Object.entries(change.columns ?? {}) as [Kind, string[]][]) {
+      for (const column of columns) {
+        const type = (TABLES[kind].columns as Record<string, ColumnType>)[column];
+        await db.schema.alterTable(kind).addColumn(column, sql.raw(sqlType(type, dialect)) as any).execute();
       }
     }
-    for (const { kind, columns } of UNIQUES) {
-      await db.schema.createIndex(`${kind}_${columns.join('_')}_uq`).on(kind).columns(columns).unique().execute();
+  },
+});
+
+const createUnique = (db: Kysely<any>, { kind, columns }: (typeof UNIQUES)[number]) =>
+  db.schema.createIndex(`${kind}_${columns.join('_')}_uq`).on(kind).columns(columns).unique().execute();
+
+const initial = (dialect: Dialect, changes: SchemaChange[]): Migration => ({
+  async up(db: Kysely<any>) {
+    const isLater = (kind: Kind, column?: string) => addedLater(changes, kind, column);
+    for (const kind of Object.keys(TABLES) as Kind[]) {
+      if (!isLater(kind)) await createTable(db, dialect, kind, (column) => !isLater(kind, column));
+    }
+    for (const u of UNIQUES) {
+      if (!isLater(u.kind) && !u.columns.some((c) => isLater(u.kind, c))) await createUnique(db, u);
     }
     // Objects that only the network model needs: networks and subnets clients reference by id.
     await db.schema.createTable('network')
@@ -57,9 +99,9 @@ const initial = (dialect: 'sqlite' | 'postgres'): Migration => ({
   },
 });
 
-export async function migrate(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promise<void> {
+export async function migrate(db: Kysely<any>, dialect: Dialect, changes: SchemaChange[] = LATER): Promise<void> {
   // PostgreSQL: Kysely runs the migrations in a transaction under its lock-table row lock.
-  if (dialect === 'postgres') return migrateWith(db, dialect);
+  if (dialect === 'postgres') return migrateWith(db, dialect, changes);
   // SQLite: Kysely uses neither a transaction nor a lock there, so a crash mid-way would leave
   // half the tables and two processes starting at once would both create them. One
   // BEGIN IMMEDIATE transaction makes it all-or-nothing and lets the second wait, then find
@@ -67,7 +109,7 @@ export async function migrate(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): 
   await db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
-      await migrateWith(conn, dialect);
+      await migrateWith(conn, dialect, changes);
     } catch (err) {
       await sql`rollback`.execute(conn);
       throw err;
@@ -76,9 +118,11 @@ export async function migrate(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): 
   });
 }
 
-async function migrateWith(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promise<void> {
-  const migrations: Record<string, Migration> = { '0001_initial': initial(dialect) };
+async function migrateWith(db: Kysely<any>, dialect: Dialect, changes: SchemaChange[]): Promise<void> {
+  const migrations: Record<string, Migration> = { '0001_initial': initial(dialect, changes) };
+  for (const change of changes) migrations[change.name] = later(dialect, change);
   const provider: MigrationProvider = { getMigrations: async () => migrations };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  // Changes developed side by side may land in either order; each only adds.
+  const { error } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
