@@ -37,6 +37,9 @@ function renderGlobal(g: GlobalIR, peers: PeersIR | null): string {
     '# Close an old worker\'s idle keep-alive connections over a window, not all at once.',
     `close-spread-time ${g.closeSpreadTime}`,
     `mworker-max-reloads ${g.mworkerMaxReloads}`,
+    '# Nothing here uses HAProxy\'s internal HTTP client; left verifying, it loads the system',
+    '# CA store at every start: ~100 ms of each start, reload and check, and ~1 MB per worker.',
+    'httpclient.ssl.verify none',
     ...(g.log ? [`log ${configWord(g.log.target)} ${configWord(g.log.facility)}`] : []),
     ...(peers ? [`localpeer ${peers.localName}`] : []),
     ...(g.externalCheck
