@@ -141,7 +141,9 @@ describe('runtime changes without reload', { skip: skipWithoutHaproxy, timeout: 
     assert.ok(status.stats.some((r) => r.name === 's3'));
   });
 
-  it('refuses a runtime bundle haproxy -c rejects and runs none of its commands', async () => {
+  it('refuses a runtime bundle haproxy -c rejects and undoes its commands', async () => {
+    // The commands run before the check (they must not wait for it); a refused file puts
+    // HAProxy back to the installed file with the servers' state from before the commands.
     const before = await client.status(AMP);
     const broken = cfg([{ name: 's1', port: a.port }]).replace('balance roundrobin', 'balance nonsense');
     const err = await client.applyRuntime(AMP, 7, bundleOf(broken), ['set weight be/s1 0']).catch((e) => e);
@@ -149,7 +151,8 @@ describe('runtime changes without reload', { skip: skipWithoutHaproxy, timeout: 
     assert.equal(err.status, 422);
     const after = await client.status(AMP);
     assert.equal(after.generation, before.generation);
-    assert.equal(after.stats.find((r) => r.name === 's1')?.weight, 1, 'the command did not run');
+    assert.equal(after.stats.find((r) => r.name === 's1')?.weight, 1, 'the command was undone');
+    assert.doesNotMatch(readFileSync(join(stateDir, 'amphorae', AMP, 'conf', 'haproxy.cfg'), 'utf8'), /nonsense/);
   });
 
   it('refuses multi-line commands with 400', async () => {

@@ -2,7 +2,7 @@
 // restart without touching traffic), hitless reload through the master CLI with verification,
 // stop, and recognising a master started by an earlier agent.
 import { spawn, execFile } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CONFIG_FILE } from '../protocol.ts';
@@ -117,9 +117,18 @@ function logTail(logFile: string, from: number): string {
   }
 }
 
-function logSize(logFile: string): number {
+/** HAProxy's own warnings written to the log since `from` (a start prints them there, not to a check). */
+export function logWarnings(logFile: string, from: number): string[] {
   try {
-    return readFileSync(logFile).length;
+    return readFileSync(logFile).subarray(from).toString('utf8').split('\n').filter((l) => l.includes('[WARNING]'));
+  } catch {
+    return [];
+  }
+}
+
+export function logSize(logFile: string): number {
+  try {
+    return statSync(logFile).size;
   } catch {
     return 0;
   }
@@ -149,7 +158,7 @@ export async function start(paths: HaproxyPaths, timeoutMs = 10_000): Promise<Ma
     } catch {
       // not listening yet
     }
-    await sleep(15);
+    await sleep(5);
   }
   if (child.pid) kill(child.pid, 'SIGKILL');
   throw new HaproxyError('HAProxy did not answer on its master socket in time', logTail(paths.logFile, from));
