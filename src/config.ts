@@ -1,6 +1,7 @@
 // Configuration, parsed once at start-up and passed down; nothing below reads the environment.
 import { join } from 'node:path';
 import type { AuthMode } from './api/context.ts';
+import type { KeystoneConfig } from './identity/keystone.ts';
 
 export interface QuotaDefaults {
   load_balancer: number;
@@ -17,6 +18,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   auth: AuthMode;
+  identity: IdentityConfig;
   /** Largest request body accepted, in bytes (Octavia's oslo sizelimit default). */
   maxBodyBytes: number;
   /** -1 = unlimited, as in Octavia. */
@@ -28,6 +30,15 @@ export interface Config {
   logLevel: string;
   /** The amphora agent `fulcrum up` embeds: HAProxy amphorae on this host (state in dataDir). */
   agent: AgentConfig;
+}
+
+export interface IdentityConfig {
+  /** Lifetime of tokens the built-in identity issues (Keystone's default: one hour). */
+  tokenTtlSeconds: number;
+  /** The URL clients reach Fulcrum at, for the service catalog; default: the address each client used. */
+  publicUrl?: string;
+  /** `--auth keystone`: the external Keystone and Fulcrum's service user there. */
+  keystone?: KeystoneConfig;
 }
 
 export interface AgentConfig {
@@ -43,6 +54,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     dataDir,
     databaseUrl: `sqlite:${join(dataDir, 'fulcrum.sqlite')}`,
     auth: 'noauth',
+    identity: { tokenTtlSeconds: 3600 },
     maxBodyBytes: 114688,
     quotas: { load_balancer: -1, listener: -1, pool: -1, member: -1, health_monitor: -1, l7policy: -1, l7rule: -1 },
     defaultProvider: 'amphora',

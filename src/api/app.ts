@@ -4,7 +4,9 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../service/deps.ts';
 import { FulcrumError } from '../domain/errors.ts';
-import { noauthContext } from './context.ts';
+import { authenticateHook, tokenValidator } from './auth.ts';
+import { identityRoutes } from './identity/routes.ts';
+import { isPublicRoute, policyAction } from './policy.ts';
 import { sendError } from './errors.ts';
 import { versionRoutes } from './versions.ts';
 import { trackRoutes, unroutedHandler } from './unrouted.ts';
@@ -36,9 +38,16 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('ctx', null as never);
-  app.addHook('onRequest', async (req) => {
-    req.ctx = noauthContext(req);
+  const validator = tokenValidator(deps.config, deps.store, deps.log);
+  app.addHook('onRequest', authenticateHook(validator));
+  // Every route names its policy action (policy.ts); a forgotten one would be refused to everyone but noauth.
+  const unpoliced: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD' && !isPublicRoute(route.url) && !policyAction(method, route.url)) unpoliced.push(`${method} ${route.url}`);
+    }
   });
+  app.decorate('unpoliced', unpoliced);
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-openstack-request-id', `req-${reply.request.id}`);
     return payload;
@@ -48,6 +57,10 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(unroutedHandler(known));
 
   versionRoutes(app);
+  if (deps.config.auth === 'builtin') {
+    const identity = { store: deps.store, log: deps.log.child({ role: 'identity' }), tokenTtlSeconds: deps.config.identity.tokenTtlSeconds };
+    await app.register(async (scoped) => identityRoutes(scoped, identity, deps.config.identity.publicUrl));
+  }
   for (const prefix of ['/v2', '/v2.0']) {
     await app.register(async (scoped) => {
       for (const routes of RESOURCE_ROUTES) routes(scoped, deps);

@@ -8,10 +8,17 @@ export function faultBody(status: number, message: string) {
   return { faultcode: status >= 500 ? 'Server' : 'Client', faultstring: message, debuginfo: null };
 }
 
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+/** Keystone's error body, for the built-in identity API (keystoneauth reads it). */
+export function keystoneErrorBody(status: number, message: string) {
+  const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' };
+  return { error: { code: status, title: titles[status] ?? 'Error', message } };
+}
+
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, shape: 'octavia' | 'keystone' = 'octavia') {
   const known = toFulcrumError(err);
   if (known) {
     request.log.info({ event: 'api.refused', status: known.status, kind: known.kind, reason: known.message });
+    if (shape === 'keystone') return reply.code(known.status).send(keystoneErrorBody(known.status, known.message));
     if (known.kind === 'BadQuery' || known.kind === 'ParentNotFound') {
       return sendPlain(request, reply, plain.clientError(known.status, known.message));
     }

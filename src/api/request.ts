@@ -6,6 +6,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     ctx: RequestContext;
   }
+  interface FastifyInstance {
+    /** Routes registered without a policy action (api/policy.ts); tests keep it empty. */
+    unpoliced: string[];
+  }
 }
 
 /** The `:id` (or another named) path parameter. Octavia treats a malformed id as not found. */

@@ -6,8 +6,14 @@ import type { Config } from '../config.ts';
 import type { AuthMode } from '../api/context.ts';
 import { startRuntime } from '../runtime.ts';
 import { agent, AGENT_USAGE } from './agent.ts';
+import { bootstrapAdmin } from '../identity/directory.ts';
+import { purgeExpired } from '../identity/tokens.ts';
+import { CLOUD_NAME, writeClientFiles } from '../identity/clouds.ts';
+import type { Runtime } from '../runtime.ts';
 
-const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--auth noauth] [--default-provider NAME]
+const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--default-provider NAME]
+                 [--auth builtin|noauth|keystone] [--public-url URL]
+                 [--keystone-url URL --keystone-user NAME --keystone-project NAME]   (password: FULCRUM_KEYSTONE_PASSWORD)
                  [--agent-port PORT] [--haproxy BIN]
 
   up      run every role in one process: API, worker, on an embedded SQLite database, and
@@ -24,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
 }
 
-export function parseUpArgs(args: string[]): Config {
+export function parseUpArgs(args: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const { values } = parseArgs({
     args,
     options: {
@@ -32,6 +38,10 @@ export function parseUpArgs(args: string[]): Config {
       'data-dir': { type: 'string' },
       database: { type: 'string' },
       auth: { type: 'string' },
+      'public-url': { type: 'string' },
+      'keystone-url': { type: 'string' },
+      'keystone-user': { type: 'string' },
+      'keystone-project': { type: 'string' },
       'log-level': { type: 'string' },
       'default-provider': { type: 'string' },
       'agent-port': { type: 'string' },
@@ -41,16 +51,25 @@ export function parseUpArgs(args: string[]): Config {
   const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
   const overrides: Partial<Config> = { dataDir, databaseUrl: values.database ?? `sqlite:${join(dataDir, 'fulcrum.sqlite')}` };
   if (values.listen) overrides.listen = parseListen(values.listen);
-  if (values.auth) {
-    if (values.auth !== 'noauth') throw new Error(`--auth ${values.auth}: only noauth is available in this version`);
-    overrides.auth = values.auth as AuthMode;
-  }
+  const auth = values.auth ?? 'builtin';
+  if (!['noauth', 'keystone', 'builtin'].includes(auth)) throw new Error(`--auth ${auth}: expected builtin, noauth or keystone`);
+  overrides.auth = auth as AuthMode;
   if (values['log-level']) overrides.logLevel = values['log-level'];
   // noop: load balancers that name no provider complete without a data plane (API-only use, benchmarks).
   if (values['default-provider']) overrides.defaultProvider = values['default-provider'];
   const config = defaultConfig(overrides);
   if (values['agent-port']) config.agent.port = parsePort(values['agent-port'], '--agent-port');
   if (values.haproxy) config.agent.haproxyBin = resolve(values.haproxy);
+  if (values['public-url']) config.identity.publicUrl = values['public-url'];
+  if (auth === 'keystone') {
+    const url = values['keystone-url'];
+    const password = env.FULCRUM_KEYSTONE_PASSWORD;
+    if (!url || !password) throw new Error('--auth keystone needs --keystone-url and FULCRUM_KEYSTONE_PASSWORD (the service user\'s password)');
+    config.identity.keystone = {
+      url, password, username: values['keystone-user'] ?? 'octavia', projectName: values['keystone-project'] ?? 'service',
+      userDomainName: 'Default', projectDomainName: 'Default', cacheSeconds: 300, cacheSize: 10000, timeoutMs: 5000,
+    };
+  }
   return config;
 }
 
@@ -74,10 +93,10 @@ async function up(args: string[]): Promise<void> {
   process.stdout.write(
     `Fulcrum is up: Octavia v2 API at ${address}  (auth: ${config.auth}, database: ${config.databaseUrl})\n` +
     (runtime.dataPlane ? `Amphora agent at ${runtime.dataPlane.compute.agent.url}; HAProxy amphorae under ${config.dataDir}/agent/state\n` : '') +
-    `Point a client at it, for example:\n` +
-    `  curl -s -H 'X-Project-Id: demo' ${address}/v2/lbaas/loadbalancers\n` +
-    `  export OS_AUTH_TYPE=none OS_ENDPOINT=${address}   # openstack loadbalancer list --os-endpoint ${address}\n`,
+    (await clientHint(runtime, address)),
   );
+  const purge = setInterval(() => void purgeExpired(runtime.store).catch(() => undefined), 600_000);
+  purge.unref();
   const shutdown = async (signal: string) => {
     runtime.deps.log.info({ event: 'fulcrum.stop', signal });
     await runtime.close();
@@ -85,4 +104,24 @@ async function up(args: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** How to point a client at this Fulcrum; builtin identity: bootstrap the admin and write clouds.yaml/openrc. */
+async function clientHint(runtime: Runtime, address: string): Promise<string> {
+  const { config } = runtime;
+  if (config.auth === 'noauth') {
+    return `Point a client at it, for example:\n` +
+      `  curl -s -H 'X-Project-Id: demo' ${address}/v2/lbaas/loadbalancers\n` +
+      `  export OS_AUTH_TYPE=none OS_ENDPOINT=${address}   # openstack loadbalancer list --os-endpoint ${address}\n`;
+  }
+  if (config.auth === 'keystone') return `Tokens are validated by Keystone at ${config.identity.keystone?.url}\n`;
+  const log = runtime.deps.log.child({ role: 'identity' });
+  const password = await bootstrapAdmin({ store: runtime.store, log, tokenTtlSeconds: config.identity.tokenTtlSeconds });
+  // Clients reach a wildcard listener through loopback.
+  const reach = (config.identity.publicUrl ?? address.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:')).replace(/\/+$/, '');
+  const files = writeClientFiles(config.dataDir, `${reach}/identity/v3`, password);
+  return `Identity (Keystone v3) at ${reach}/identity/v3; ${password ? 'created user admin, ' : ''}credentials in ${files.cloudsYaml} and ${files.openrc}\n` +
+    `Point the openstack CLI at it, for example:\n` +
+    `  export OS_CLIENT_CONFIG_FILE=${files.cloudsYaml} OS_CLOUD=${CLOUD_NAME}; openstack loadbalancer list\n` +
+    `  (or: source ${files.openrc})\n`;
 }

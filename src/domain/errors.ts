@@ -48,6 +48,10 @@ export const Errors = {
   missingProject: () => new FulcrumError('MissingProjectId', 'Missing project ID in request where one is required.'),
   notAuthenticated: () => new FulcrumError('NotAuthenticated', 'The request you have made requires authentication.'),
   forbidden: () => new FulcrumError('Forbidden', 'Policy does not allow this request to be performed.'),
+  /** Identity API (Keystone's wording) and token validation. */
+  badRequest: (message: string) => new FulcrumError('Validation', message),
+  identityConflict: (noun: string, name: string) => new FulcrumError('Conflict', `Duplicate entry: ${noun} ${name} already exists.`),
+  identityUnavailable: () => new FulcrumError('Unavailable', 'The identity service could not validate the token; try again later.'),
   quota: (resource: string) =>
     new FulcrumError('Quota', `Quota has been met for resources: ${resource}`),
   notFound: (resource: string, id: string) => new FulcrumError('NotFound', `${resource} ${id} not found.`),

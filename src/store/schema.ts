@@ -4,6 +4,9 @@ import type {
   Amphora, AvailabilityZone, AvailabilityZoneProfile, Flavor, FlavorProfile, HealthMonitor, L7Policy,
   L7Rule, Listener, ListenerStats, LoadBalancer, Member, Pool, Quota,
 } from '../domain/entities.ts';
+import type {
+  IdentityAppCredential, IdentityProject, IdentityRoleAssignment, IdentityToken, IdentityUser,
+} from '../domain/identity.ts';
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'json' | 'real';
 
@@ -22,6 +25,11 @@ export interface Entities {
   availability_zone_profile: AvailabilityZoneProfile;
   quota: Quota;
   listener_stats: ListenerStats;
+  identity_project: IdentityProject;
+  identity_user: IdentityUser;
+  identity_role_assignment: IdentityRoleAssignment;
+  identity_app_credential: IdentityAppCredential;
+  identity_token: IdentityToken;
 }
 export type Kind = keyof Entities;
 
@@ -142,6 +150,39 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
       active_connections: 'bigint', total_connections: 'bigint', request_errors: 'bigint',
     },
   },
+  // The built-in identity (`--auth builtin`): see src/identity/.
+  identity_project: {
+    key: ['id'],
+    columns: { id: 'text', name: 'text', domain_id: 'text', description: 'text', enabled: 'bool', created_at: 'text' },
+  },
+  identity_user: {
+    key: ['id'],
+    columns: {
+      id: 'text', name: 'text', domain_id: 'text', password_hash: 'text', default_project_id: 'text',
+      enabled: 'bool', created_at: 'text',
+    },
+  },
+  identity_role_assignment: {
+    key: ['project_id', 'user_id', 'role'],
+    indexes: [['user_id']],
+    columns: { project_id: 'text', user_id: 'text', role: 'text' },
+  },
+  identity_app_credential: {
+    key: ['id'],
+    indexes: [['user_id']],
+    columns: {
+      id: 'text', user_id: 'text', project_id: 'text', name: 'text', description: 'text', secret_hash: 'text',
+      roles: 'json', expires_at: 'text', created_at: 'text',
+    },
+  },
+  identity_token: {
+    key: ['id'],
+    indexes: [['expires_at']],
+    columns: {
+      id: 'text', user_id: 'text', project_id: 'text', roles: 'json', methods: 'json', app_credential_id: 'text',
+      issued_at: 'text', expires_at: 'text',
+    },
+  },
 };
 
 /** Unique names and (load balancer, port) pairs are checked by services under the LB lock;
@@ -151,4 +192,7 @@ export const UNIQUES: { kind: Kind; columns: string[] }[] = [
   { kind: 'listener', columns: ['load_balancer_id', 'protocol', 'protocol_port'] },
   { kind: 'member', columns: ['pool_id', 'address', 'protocol_port'] },
   { kind: 'health_monitor', columns: ['pool_id'] },
+  { kind: 'identity_project', columns: ['domain_id', 'name'] },
+  { kind: 'identity_user', columns: ['domain_id', 'name'] },
+  { kind: 'identity_app_credential', columns: ['user_id', 'name'] },
 ];
