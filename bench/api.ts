@@ -1,5 +1,6 @@
 /**
- * API benchmark for Octavia-compatible endpoints (noauth, X-Project-Id header).
+ * API benchmark for Octavia-compatible endpoints (noauth, X-Project-Id header: start Fulcrum
+ * with `fulcrum up --auth noauth`).
  *
  *   npx tsx bench/api.ts --target fulcrum=http://127.0.0.1:9876 --target octavia=http://127.0.0.1:9877
  *
