@@ -28,6 +28,11 @@ export interface Config {
   /** How often the worker looks for dirty load balancers written by other processes. */
   workerPollMs: number;
   logLevel: string;
+  /**
+   * The file holding the key manager's AES-256 key (base64). null: `<dataDir>/secrets.key`,
+   * created on first start (0600); an in-memory database gets a key that lives as long as it.
+   */
+  secretsKeyFile: string | null;
   /** The amphora agent `fulcrum up` embeds: HAProxy amphorae on this host (state in dataDir). */
   agent: AgentConfig;
 }
@@ -60,6 +65,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     defaultProvider: 'amphora',
     workerPollMs: 500,
     logLevel: 'info',
+    secretsKeyFile: null,
     agent: { port: 9443, haproxyBin: '/usr/sbin/haproxy' },
     ...overrides,
   };

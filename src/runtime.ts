@@ -1,6 +1,8 @@
 // The composition root: opens the store, builds the services' dependencies, the reconciler
 // and the API. `fulcrum up` and the tests both start Fulcrum through here.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +18,8 @@ import { ensureLoopbackNetwork } from './service/networks.ts';
 import { buildApp } from './api/app.ts';
 import { LocalCompute } from './drivers/compute/local.ts';
 import { AmphoraDriver } from './worker/amphora-driver.ts';
+import { SecretBox, loadSecretKey } from './drivers/secrets/box.ts';
+import { Secrets } from './drivers/secrets/secrets.ts';
 
 export interface Runtime {
   config: Config;
@@ -35,6 +39,11 @@ export interface RuntimeOptions {
    * no agent is started then.
    */
   driver?: ProviderDriver;
+  /**
+   * Replaces the key manager's ref resolution (the API's functional tests accept any ref, as
+   * Octavia's own functional tests mock its certificate manager).
+   */
+  secrets?: (store: Store, box: SecretBox) => Secrets;
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -44,7 +53,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
   const store = await openStore(config.databaseUrl);
   await ensureLoopbackNetwork(store, logger);
-  const dataPlane = opts.driver ? undefined : await startDataPlane(config, store, logger);
+  const box = new SecretBox(secretKey(config));
+  const secrets = opts.secrets ? opts.secrets(store, box) : new Secrets(store, box);
+  const dataPlane = opts.driver ? undefined : await startDataPlane(config, store, secrets, logger);
   const reconciler = new Reconciler({
     store,
     log: logger.child({ role: 'worker' }),
@@ -54,7 +65,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       return provider(name).driver === 'amphora' && dataPlane ? dataPlane.driver : noopDriver;
     },
   });
-  const deps: ServiceDeps = { store, config, log: logger, wake: (id) => reconciler.wake(id) };
+  const deps: ServiceDeps = { store, config, log: logger, secrets, wake: (id) => reconciler.wake(id) };
   const app = await buildApp(deps);
   reconciler.start();
   return {
@@ -70,10 +81,17 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
 }
 
 /** The PKI and the agent in the data dir, and the amphora driver that uses them. */
-async function startDataPlane(config: Config, store: Store, log: Logger) {
+async function startDataPlane(config: Config, store: Store, secrets: Secrets, log: Logger) {
   mkdirSync(config.dataDir, { recursive: true });
   const compute = await LocalCompute.start({
     dataDir: config.dataDir, port: config.agent.port, haproxyBin: config.agent.haproxyBin, log,
   });
-  return { compute, driver: new AmphoraDriver({ store, compute, log: log.child({ role: 'worker', driver: 'amphora' }) }) };
+  return { compute, driver: new AmphoraDriver({ store, compute, secrets, log: log.child({ role: 'worker', driver: 'amphora' }) }) };
+}
+
+/** The key manager's key: the configured file, else <data-dir>/secrets.key (an in-memory database's dies with it). */
+function secretKey(config: Config): Buffer {
+  if (config.secretsKeyFile) return loadSecretKey(config.secretsKeyFile);
+  if (config.databaseUrl.includes(':memory:')) return randomBytes(32);
+  return loadSecretKey(join(config.dataDir, 'secrets.key'));
 }

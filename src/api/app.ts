@@ -7,10 +7,10 @@ import { FulcrumError } from '../domain/errors.ts';
 import { authenticateHook, tokenValidator } from './auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { isPublicRoute, policyAction } from './policy.ts';
-import { sendError } from './errors.ts';
+import { sendError, sendKeyManagerError } from './errors.ts';
 import { versionRoutes } from './versions.ts';
 import { trackRoutes, unroutedHandler } from './unrouted.ts';
-import { NETWORK_ROUTES, RESOURCE_ROUTES } from './resources.ts';
+import { KEY_MANAGER_ROUTES, NETWORK_ROUTES, RESOURCE_ROUTES } from './resources.ts';
 import './request.ts';
 
 export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -70,5 +70,10 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
   await app.register(async (scoped) => {
     for (const routes of NETWORK_ROUTES) routes(scoped, deps);
   }, { prefix: '/v2.0' });
+  // The key manager: Barbican's /v1, with Barbican's error bodies.
+  await app.register(async (scoped) => {
+    scoped.setErrorHandler((err, req, reply) => sendKeyManagerError(err, req, reply));
+    for (const routes of KEY_MANAGER_ROUTES) routes(scoped, deps);
+  }, { prefix: '/v1' });
   return app;
 }

@@ -46,3 +46,19 @@ function toFulcrumError(err: unknown): FulcrumError | undefined {
   }
   return undefined;
 }
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error',
+};
+
+/** The key manager (/v1) answers as Barbican does: {code, title, description}. */
+export function sendKeyManagerError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const known = toFulcrumError(err);
+  if (known) {
+    request.log.info({ event: 'api.refused', status: known.status, kind: known.kind, reason: known.message });
+    return reply.code(known.status).send({ code: known.status, title: TITLES[known.status] ?? 'Error', description: known.message });
+  }
+  request.log.error({ event: 'api.failed', err }, 'unhandled error');
+  return reply.code(500).send({ code: 500, title: TITLES[500], description: 'An unknown exception occurred.' });
+}

@@ -16,6 +16,8 @@ import { l7ruleRoutes } from './l7rules/routes.ts';
 import { poolRoutes } from './pools/routes.ts';
 import { memberRoutes } from './members/routes.ts';
 import { healthMonitorRoutes } from './healthmonitors/routes.ts';
+import { secretRoutes } from './secrets/routes.ts';
+import { containerRoutes } from './containers/routes.ts';
 
 export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   loadBalancerRoutes,
@@ -37,4 +39,10 @@ export const RESOURCE_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void
 /** Neutron-compatible routes, mounted at /v2.0 only (Neutron's prefix; /v2.0/networks never meets /v2.0/lbaas). */
 export const NETWORK_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
   networkRoutes,
+];
+
+/** Barbican-compatible key manager routes, mounted at /v1 (Barbican's prefix). */
+export const KEY_MANAGER_ROUTES: ((app: FastifyInstance, deps: ServiceDeps) => void)[] = [
+  secretRoutes,
+  containerRoutes,
 ];

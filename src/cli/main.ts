@@ -14,7 +14,7 @@ import type { Runtime } from '../runtime.ts';
 const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--database URL] [--default-provider NAME]
                  [--auth builtin|noauth|keystone] [--public-url URL]
                  [--keystone-url URL --keystone-user NAME --keystone-project NAME]   (password: FULCRUM_KEYSTONE_PASSWORD)
-                 [--agent-port PORT] [--haproxy BIN]
+                 [--agent-port PORT] [--haproxy BIN] [--secrets-key-file FILE]
 
   up      run every role in one process: API, worker, on an embedded SQLite database, and
           an amphora agent that runs each load balancer's HAProxy on this host
@@ -46,6 +46,7 @@ export function parseUpArgs(args: string[], env: NodeJS.ProcessEnv = process.env
       'default-provider': { type: 'string' },
       'agent-port': { type: 'string' },
       haproxy: { type: 'string' },
+      'secrets-key-file': { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
@@ -70,6 +71,7 @@ export function parseUpArgs(args: string[], env: NodeJS.ProcessEnv = process.env
       userDomainName: 'Default', projectDomainName: 'Default', cacheSeconds: 300, cacheSize: 10000, timeoutMs: 5000,
     };
   }
+  if (values['secrets-key-file']) config.secretsKeyFile = resolve(values['secrets-key-file']);
   return config;
 }
 

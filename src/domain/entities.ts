@@ -249,3 +249,57 @@ export interface Subnet {
   gateway_ip: string | null;
   created_at: string;
 }
+
+/**
+ * A secret kept by Fulcrum's Barbican-compatible key manager (/v1/secrets). The payload is
+ * stored only encrypted (AES-256-GCM, `payload_encrypted` = iv ‖ tag ‖ ciphertext, base64);
+ * it is never logged and only its owner project reads it back.
+ */
+export interface Secret {
+  id: string;
+  project_id: string;
+  creator_id: string | null;
+  name: string | null;
+  /** Barbican's: certificate, private, passphrase, opaque, symmetric, public. */
+  secret_type: string;
+  /** text/plain or application/octet-stream: how the payload is answered. */
+  content_type: string;
+  algorithm: string | null;
+  bit_length: number | null;
+  mode: string | null;
+  expiration: string | null;
+  payload_encrypted: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** A Barbican container (/v1/containers): named references to secrets of one project. */
+export interface SecretContainer {
+  id: string;
+  project_id: string;
+  creator_id: string | null;
+  name: string | null;
+  /** certificate, generic or rsa. */
+  type: string;
+  /** [{name, secret_id}], in the order given. */
+  secret_refs: { name: string; secret_id: string }[];
+  created_at: string;
+  updated_at: string | null;
+}
+
+/**
+ * TLS material resolved from the key manager, ready to be written for HAProxy: PEM text with
+ * the private key decrypted (passphrases applied), intermediates in chain order.
+ */
+export interface TlsCertificate {
+  certificate: string;
+  privateKey: string;
+  intermediates: string[];
+}
+
+/** Every certificate, CA and CRL a load balancer's graph refers to, by the ref it names. */
+export interface TlsMaterial {
+  certificates: Map<string, TlsCertificate>;
+  /** CA bundles and CRLs: PEM text as stored. */
+  pems: Map<string, string>;
+}

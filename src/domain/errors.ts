@@ -68,6 +68,16 @@ export const Errors = {
   l7PolicyAction: (action: string) => new FulcrumError('Validation', `Invalid L7 Policy action specified: ${action}`),
   l7Rule: (reason: string) => new FulcrumError('Validation', `Error parsing L7Rule: ${reason}`),
   tooManyL7Rules: (policyId: string) => new FulcrumError('Conflict', `Too many rules on L7 policy ${policyId}`),
+  /** Octavia's CertificateRetrievalException (a list of refs), with what was wrong with each. */
+  certificateRefs: (refs: { ref: string; reason: string }[]) =>
+    new FulcrumError('Validation', `Could not retrieve certificate: ${pyStr(refs.map((r) => r.ref))} (${refs.map((r) => r.reason).join('; ')})`),
+  /** The key manager's own refusals (Barbican's {code,title,description} bodies). */
+  secret: (message: string) => new FulcrumError('Validation', message),
+  secretNotFound: (what: 'Secret' | 'Container') => new FulcrumError('NotFound', `${what} not found.`),
+  secretForbidden: (what: 'Secret' | 'Container') =>
+    new FulcrumError('Forbidden', `${what} retrieval attempt not allowed - please review your user/project privileges`),
+  secretInUse: (what: 'Secret' | 'Container', users: string[]) =>
+    new FulcrumError('Conflict', `${what} is in use by ${users.join(', ')}; remove it from them first.`),
 };
 
 /** Values appear as Python prints them (None, [1, 2]), as in Octavia's messages. */

@@ -9,3 +9,4 @@ export { certPaths, DEFAULTS } from './context.ts';
 export type { AmphoraContext, AmphoraPaths, PeerContext } from './context.ts';
 export { RenderError } from './escape.ts';
 export type * from './ir.ts';
+export { certificateFiles, certificateRefsOf, pemFile } from './certs.ts';

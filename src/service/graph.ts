@@ -51,7 +51,7 @@ export async function createLoadBalancerGraph(
     if (definitions.length === 0 && listeners.length === 0) return;
     const poolIds = await insertPools(tx, deps, created, definitions);
     await checkQuota(tx, deps.config.quotas, created.project_id, 'listener', listeners.length);
-    for (const li of listeners) await insertGraphListener(tx, created, li, poolIds);
+    for (const li of listeners) await insertGraphListener(tx, deps, created, li, poolIds);
   });
   try {
     return await graphView(deps, ctx, lb);
@@ -105,13 +105,13 @@ async function insertPools(tx: Store, deps: ServiceDeps, lb: LoadBalancer, pools
   return ids;
 }
 
-async function insertGraphListener(tx: Store, lb: LoadBalancer, li: GraphListener, poolIds: Map<string, string>) {
+async function insertGraphListener(tx: Store, deps: ServiceDeps, lb: LoadBalancer, li: GraphListener, poolIds: Map<string, string>) {
   const { default_pool, l7policies, ...fields } = li;
   const listener = await insertListener(tx, lb, {
     ...fields,
     loadbalancer_id: lb.id,
     default_pool_id: default_pool?.name ? poolIds.get(default_pool.name) : fields.default_pool_id,
-  });
+  }, deps.secrets);
   for (const { redirect_pool, ...policy } of l7policies ?? []) {
     const redirect = redirect_pool?.name ? poolIds.get(redirect_pool.name) : policy.redirect_pool_id;
     await insertL7Policy(tx, lb, listener, { ...policy, listener_id: listener.id, redirect_pool_id: redirect });

@@ -17,6 +17,8 @@ import type { ServiceDeps } from './deps.ts';
 import { now } from './deps.ts';
 import { load, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
+import { checkListenerRefs } from './tls-refs.ts';
+import type { Secrets } from '../drivers/secrets/secrets.ts';
 
 /** Octavia's defaults: its haproxy_amphora timeouts and its api_settings TLS defaults (OWASP suite B). */
 export const LISTENER_DEFAULTS = {
@@ -87,7 +89,7 @@ export async function createListener(deps: ServiceDeps, ctx: RequestContext, inp
   await load(deps.store, ctx, 'load_balancer', lbId, 'Load Balancer');
   const listener = await underLoadBalancer(deps, lbId, { child: true }, async (tx, lb) => {
     await checkQuota(tx, deps.config.quotas, lb.project_id, 'listener');
-    return insertListener(tx, lb, input);
+    return insertListener(tx, lb, input, deps.secrets);
   });
   deps.log.info({ event: 'listener.create', listener_id: listener.id, load_balancer_id: lbId });
   return { listener, l7policyIds: [] };
@@ -97,7 +99,7 @@ export async function createListener(deps: ServiceDeps, ctx: RequestContext, inp
  * Validates and inserts one listener under an already locked load balancer. Exported for the
  * fully populated load balancer create, which runs it inside its own transaction.
  */
-export async function insertListener(tx: Store, lb: LoadBalancer, input: ListenerCreate): Promise<Listener> {
+export async function insertListener(tx: Store, lb: LoadBalancer, input: ListenerCreate, secrets: Secrets): Promise<Listener> {
   if (!input.protocol) throw Errors.invalidField('protocol', null, 'Mandatory field missing.');
   if (input.protocol_port === undefined || input.protocol_port === null) {
     throw Errors.invalidField('protocol_port', null, 'Mandatory field missing.');
@@ -108,6 +110,7 @@ export async function insertListener(tx: Store, lb: LoadBalancer, input: Listene
     await checkDefaultPool(tx, lb.id, listener.default_pool_id, listener.protocol);
   }
   checkCreateRules(listener, input, lb);
+  if (hasTlsRefs(input) || input.client_crl_container_ref) await checkListenerRefs(secrets.on(tx), listener);
   await checkPortFree(tx, listener);
   await tx.insert('listener', listener);
   return listener;
@@ -211,6 +214,7 @@ export async function updateListener(
     const current = await mutableListener(tx, id);
     const next = applyUpdate(current, input);
     checkUpdateRules(current, next, input, lb);
+    if (hasTlsRefs(input) || input.client_crl_container_ref) await checkListenerRefs(deps.secrets.on(tx), next);
     if (input.default_pool_id) await checkDefaultPool(tx, lb.id, input.default_pool_id, current.protocol);
     const stamp = now();
     await tx.update('listener', id, { ...next, provisioning_status: PS.PENDING_UPDATE, updated_at: stamp });

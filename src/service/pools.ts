@@ -15,6 +15,7 @@ import { load, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
 import { checkPoolTlsOnCreate, checkPoolTlsOnUpdate, checkSessionPersistence, POOL_TLS_DEFAULTS } from './pool-rules.ts';
 import { insertHealthMonitor } from './healthmonitors.ts';
+import { checkPoolRefs } from './tls-refs.ts';
 import type { HealthMonitorCreate } from './healthmonitors.ts';
 import { insertMembers } from './members.ts';
 import type { MemberCreate } from './members.ts';
@@ -169,6 +170,7 @@ export async function insertPool(
     crl_container_ref: input.crl_container_ref ?? null,
     ...tls,
   };
+  await checkPoolRefs(deps.secrets.on(tx), row);
   await tx.insert('pool', row);
   if (listenerId) await tx.update('listener', listenerId, { default_pool_id: row.id });
   return row;
@@ -202,8 +204,11 @@ export async function updatePool(deps: ServiceDeps, ctx: RequestContext, id: str
   const patch = poolPatch(pool, input);
   const listenerIds = await poolListenerIds(deps.store, pool);
   await underLoadBalancer(deps, pool.load_balancer_id, { listenerIds, child: true }, async (tx, lb) => {
-    await mutablePool(tx, id);
+    const current = await mutablePool(tx, id);
     checkAlgorithm(lb, input.lb_algorithm);
+    if (input.tls_container_ref || input.ca_tls_container_ref || input.crl_container_ref) {
+      await checkPoolRefs(deps.secrets.on(tx), { ...current, ...patch });
+    }
     await tx.update('pool', id, { ...patch, provisioning_status: PS.PENDING_UPDATE, updated_at: now() });
   });
   deps.log.info({ event: 'pool.update', pool_id: id, load_balancer_id: pool.load_balancer_id });

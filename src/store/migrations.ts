@@ -34,6 +34,7 @@ export const LATER: SchemaChange[] = [
     name: '0002_identity_builtin',
     tables: ['identity_project', 'identity_user', 'identity_role_assignment', 'identity_app_credential', 'identity_token'],
   },
+  { name: '0002_secrets', tables: ['secret', 'secret_container'] },
 ];
 
 export interface SchemaChange {

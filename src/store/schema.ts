@@ -2,7 +2,7 @@
 // the tables from it and the Kysely store converts rows with it, so the two cannot drift.
 import type {
   Amphora, AvailabilityZone, AvailabilityZoneProfile, Flavor, FlavorProfile, HealthMonitor, L7Policy,
-  L7Rule, Listener, ListenerStats, LoadBalancer, Member, Pool, Quota,
+  L7Rule, Listener, ListenerStats, LoadBalancer, Member, Pool, Quota, Secret, SecretContainer,
 } from '../domain/entities.ts';
 import type {
   IdentityAppCredential, IdentityProject, IdentityRoleAssignment, IdentityToken, IdentityUser,
@@ -30,6 +30,8 @@ export interface Entities {
   identity_role_assignment: IdentityRoleAssignment;
   identity_app_credential: IdentityAppCredential;
   identity_token: IdentityToken;
+  secret: Secret;
+  secret_container: SecretContainer;
 }
 export type Kind = keyof Entities;
 
@@ -181,6 +183,23 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
     columns: {
       id: 'text', user_id: 'text', project_id: 'text', roles: 'json', methods: 'json', app_credential_id: 'text',
       issued_at: 'text', expires_at: 'text',
+    },
+  },
+  secret: {
+    key: ['id'],
+    indexes: [['project_id']],
+    columns: {
+      id: 'text', project_id: 'text', creator_id: 'text', name: 'text', secret_type: 'text', content_type: 'text',
+      algorithm: 'text', bit_length: 'int', mode: 'text', expiration: 'text', payload_encrypted: 'text',
+      created_at: 'text', updated_at: 'text',
+    },
+  },
+  secret_container: {
+    key: ['id'],
+    indexes: [['project_id']],
+    columns: {
+      id: 'text', project_id: 'text', creator_id: 'text', name: 'text', type: 'text', secret_refs: 'json',
+      created_at: 'text', updated_at: 'text',
     },
   },
 };

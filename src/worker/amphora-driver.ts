@@ -15,13 +15,16 @@ import { AgentRequestError } from '../amphora/client.ts';
 import type { AgentInfo, ApplyResult } from '../amphora/protocol.ts';
 import { SERVER_STATE_FILE, STATS_SOCKET } from '../amphora/protocol.ts';
 import type { Compute } from '../drivers/compute/compute.ts';
-import { haproxyBundle, runtimeDelta, toIR } from '../render/index.ts';
+import { certificateFiles, haproxyBundle, makeBundle, runtimeDelta, toIR } from '../render/index.ts';
+import type { Secrets } from '../drivers/secrets/secrets.ts';
 import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
 import type { ProviderDriver } from './driver.ts';
 
 export interface AmphoraDriverOptions {
   store: Store;
   compute: Compute;
+  /** Resolves the certificate refs of listeners and pools into the bundle's PEM files. */
+  secrets: Secrets;
   log: Logger;
 }
 
@@ -29,6 +32,8 @@ export interface AmphoraDriverOptions {
 interface Applied {
   ir: HaproxyIR;
   sha256: string;
+  /** Digest of the certificate files alone: new certificates need a reload, never a runtime delta. */
+  certs: string;
 }
 
 const ROLE = 'STANDALONE';
@@ -78,20 +83,22 @@ export class AmphoraDriver implements ProviderDriver {
   private async push(amphora: Amphora, graph: LoadBalancerGraph): Promise<ApplyResult> {
     const computeId = amphora.compute_id ?? amphora.id;
     refuseUnserved(graph);
-    const ir = toIR(graph, await this.context(graph.loadBalancer, computeId));
-    refuseTls(ir);
-    const bundle = haproxyBundle(ir);
+    const context = await this.context(graph.loadBalancer, computeId);
+    const ir = toIR(graph, context);
+    const certFiles = certificateFiles(graph, ir, await this.opts.secrets.materialFor(graph), context.paths.certDir);
+    const certs = makeBundle(certFiles).sha256;
+    const bundle = haproxyBundle(ir, certFiles);
     const client = this.opts.compute.agentFor(computeId);
     const generation = graph.loadBalancer.generation;
     const last = this.applied.get(amphora.id);
-    const commands = last && last.sha256 !== bundle.sha256 ? runtimeDelta(last.ir, ir) : null;
+    const commands = last && last.sha256 !== bundle.sha256 && last.certs === certs ? runtimeDelta(last.ir, ir) : null;
     let result: ApplyResult;
     if (commands && commands.length > 0 && (await this.stillServing(computeId, last!.sha256))) {
       result = await client.applyRuntime(computeId, generation, bundle, commands);
     } else {
       result = await client.applyConfig(computeId, generation, bundle);
     }
-    this.applied.set(amphora.id, { ir, sha256: bundle.sha256 });
+    this.applied.set(amphora.id, { ir, sha256: bundle.sha256, certs });
     return result;
   }
 
@@ -179,9 +186,3 @@ function refuseUnserved(graph: LoadBalancerGraph): void {
 }
 
 const LISTENER_MODE_SERVED = new Set(['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS']);
-
-/** Certificates come from a secrets store Fulcrum does not have yet; fail clearly rather than with haproxy -c's words. */
-function refuseTls(ir: HaproxyIR): void {
-  const terminated = ir.frontends.find((f) => f.binds.some((b) => b.tls));
-  if (terminated) throw new Error(`listener ${terminated.name}: TLS termination needs certificates from a secrets driver, which is not available yet`);
-}

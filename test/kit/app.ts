@@ -8,6 +8,10 @@ import { startRuntime } from '../../src/runtime.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { ProviderDriver } from '../../src/worker/driver.ts';
 import { LOOPBACK } from '../../src/service/networks.ts';
+import { Secrets } from '../../src/drivers/secrets/secrets.ts';
+import type { SecretBox } from '../../src/drivers/secrets/box.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { TlsCertificate } from '../../src/domain/entities.ts';
 
 export interface Reply {
   status: number;
@@ -57,15 +61,41 @@ export interface TestAppOptions extends Partial<Config> {
    * `dataDir` by PID. The gate is then unused.
    */
   dataPlane?: boolean;
+  /**
+   * Resolve certificate refs against the key manager (/v1) as Fulcrum does. Without the data
+   * plane the default is false: any ref is accepted, as Octavia's functional tests mock its
+   * certificate manager, so API tests can name refs that do not exist.
+   */
+  checkRefs?: boolean;
+}
+
+/** Accepts every ref: the API's own rules are under test, not the key manager. */
+class AnyRefSecrets extends Secrets {
+  override on(): Secrets {
+    return this;
+  }
+  override async certificate(): Promise<TlsCertificate> {
+    return { certificate: '', privateKey: '', intermediates: [] };
+  }
+  override async ca(): Promise<string> {
+    return '';
+  }
+  override async crl(): Promise<string> {
+    return '';
+  }
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const { dataPlane, ...overrides } = options;
+  const { dataPlane, checkRefs, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
   if (dataPlane) config.agent = { ...config.agent, port: 0 };
   const gate = new GatedDriver();
   const log = pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
-  const runtime = await startRuntime(config, { log, driver: dataPlane ? undefined : gate });
+  const anyRef = !(checkRefs ?? dataPlane);
+  const runtime = await startRuntime(config, {
+    log, driver: dataPlane ? undefined : gate,
+    ...(anyRef ? { secrets: (store: Store, box: SecretBox) => new AnyRefSecrets(store, box) } : {}),
+  });
   return {
     runtime,
     gate,
