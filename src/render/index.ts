@@ -10,3 +10,5 @@ export type { AmphoraContext, AmphoraPaths, PeerContext } from './context.ts';
 export { RenderError } from './escape.ts';
 export type * from './ir.ts';
 export { certificateFiles, certificateRefsOf, pemFile } from './certs.ts';
+export { toUdpConfig, renderUdp, UDP_CONFIG_FILE } from './udp.ts';
+export type * from './udp.ts';

@@ -19,6 +19,7 @@ import { load, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
 import { checkListenerRefs } from './tls-refs.ts';
 import type { Secrets } from '../drivers/secrets/secrets.ts';
+import { refuseUnservedProtocol } from './pool-rules.ts';
 
 /** Octavia's defaults: its haproxy_amphora timeouts and its api_settings TLS defaults (OWASP suite B). */
 export const LISTENER_DEFAULTS = {
@@ -191,6 +192,8 @@ function checkCreateRules(l: Listener, input: ListenerCreate, lb: LoadBalancer):
   if (tlsOffload || input.tls_versions?.length) checkTlsVersions(input.tls_versions);
   if (tlsOffload) checkAlpn(input.alpn_protocols);
   checkHsts(l, hstsGiven(input));
+  // Last, so Octavia's own refusals of an SCTP listener keep their words.
+  refuseUnservedProtocol(lb, l.protocol, 'listener');
 }
 
 export async function getListener(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<ListenerView> {

@@ -111,3 +111,16 @@ function checkAlpnProtocols(protocols: string[]): void {
     throw Errors.validation('Empty ALPN protocol list. Either specify at least one ALPN protocol or remove this parameter to use the default.');
   }
 }
+
+/**
+ * SCTP: Octavia's amphora serves it through IPVS, which this host's kernel lacks, and neither
+ * HAProxy nor the agent's UDP engine carries it. A listener or pool nothing would serve is
+ * refused at create with a clear 400 instead of going ERROR later (the noop provider, which
+ * serves nothing, still takes it, as Octavia's noop driver does).
+ */
+export function refuseUnservedProtocol(lb: { provider: string }, protocol: string | null | undefined, what: 'listener' | 'pool'): void {
+  if (protocol === 'SCTP' && lb.provider !== 'noop') {
+    throw Errors.validation(`Provider '${lb.provider}' cannot serve SCTP ${what}s on this deployment: no SCTP data-plane engine exists yet (HAProxy carries TCP and HTTP, the agent's engine UDP).`);
+  }
+}
+

@@ -13,7 +13,7 @@ import type { ServiceDeps } from './deps.ts';
 import { now } from './deps.ts';
 import { load, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
-import { checkPoolTlsOnCreate, checkPoolTlsOnUpdate, checkSessionPersistence, POOL_TLS_DEFAULTS } from './pool-rules.ts';
+import { checkPoolTlsOnCreate, checkPoolTlsOnUpdate, checkSessionPersistence, POOL_TLS_DEFAULTS, refuseUnservedProtocol } from './pool-rules.ts';
 import { insertHealthMonitor } from './healthmonitors.ts';
 import { checkPoolRefs } from './tls-refs.ts';
 import type { HealthMonitorCreate } from './healthmonitors.ts';
@@ -148,6 +148,7 @@ export async function insertPool(
     if (listener.default_pool_id) throw Errors.conflict('This listener already has a default pool');
   }
   checkAlgorithm(lb, input.lb_algorithm);
+  refuseUnservedProtocol(lb, protocol, 'pool');
   const row: Pool = {
     id: randomUUID(),
     project_id: lb.project_id,

@@ -16,6 +16,7 @@ import type { AgentInfo, ApplyResult } from '../amphora/protocol.ts';
 import { SERVER_STATE_FILE, STATS_SOCKET } from '../amphora/protocol.ts';
 import type { Compute } from '../drivers/compute/compute.ts';
 import { certificateFiles, haproxyBundle, makeBundle, runtimeDelta, toIR } from '../render/index.ts';
+import { DEFAULT_FILE_MODE, UDP_CONFIG_FILE, renderUdp, toUdpConfig } from '../render/index.ts';
 import type { Secrets } from '../drivers/secrets/secrets.ts';
 import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
 import type { ProviderDriver } from './driver.ts';
@@ -87,7 +88,10 @@ export class AmphoraDriver implements ProviderDriver {
     const ir = toIR(graph, context);
     const certFiles = certificateFiles(graph, ir, await this.opts.secrets.materialFor(graph), context.paths.certDir);
     const certs = makeBundle(certFiles).sha256;
-    const bundle = haproxyBundle(ir, certFiles);
+    // UDP listeners are served by the agent's datagram engine from udp.json (docs/udp.md).
+    const udp = toUdpConfig(graph, context);
+    const udpFiles = udp ? [{ path: UDP_CONFIG_FILE, content: renderUdp(udp), mode: DEFAULT_FILE_MODE }] : [];
+    const bundle = haproxyBundle(ir, [...certFiles, ...udpFiles]);
     const client = this.opts.compute.agentFor(computeId);
     const generation = graph.loadBalancer.generation;
     const last = this.applied.get(amphora.id);
@@ -176,8 +180,9 @@ export function amphoraIdOf(lbId: string): string {
 }
 
 /**
- * HAProxy carries TCP and HTTP only, and this host has no IPVS for UDP/SCTP (see DESIGN):
- * an ERROR says so, where an ACTIVE listener that nothing serves would not.
+ * HAProxy carries TCP and HTTP, the agent's engine UDP; nothing here carries SCTP (no IPVS on
+ * this host, see DESIGN; the API refuses new SCTP objects): an ERROR says so, where an ACTIVE
+ * listener that nothing serves would not.
  */
 function refuseUnserved(graph: LoadBalancerGraph): void {
   const live = (s: string) => s !== 'PENDING_DELETE' && s !== 'DELETED';
@@ -185,4 +190,4 @@ function refuseUnserved(graph: LoadBalancerGraph): void {
   if (listener) throw new Error(`listener ${listener.id}: ${listener.protocol} listeners have no data plane on this host yet`);
 }
 
-const LISTENER_MODE_SERVED = new Set(['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS']);
+const LISTENER_MODE_SERVED = new Set(['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS', 'UDP']);

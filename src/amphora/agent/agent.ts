@@ -71,7 +71,12 @@ export class Agent {
     if (!amphora.applied) this.amphorae.delete(id);
   }
 
-  async list(): Promise<AmphoraSummary[]> {
+  /** Stops every amphora's UDP engine (its sockets live in this process). */
+  closeUdp(): void {
+    for (const a of this.amphorae.values()) a.closeUdp();
+  }
+
+    async list(): Promise<AmphoraSummary[]> {
     const known = [...this.amphorae.values()].filter((a) => a.applied);
     return Promise.all(known.map((a) => a.summary()));
   }

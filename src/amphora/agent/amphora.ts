@@ -12,6 +12,9 @@ import * as haproxy from './haproxy.ts';
 import { HaproxyError } from './haproxy.ts';
 import { command, currentWorker, parseShowStat, session } from './runtime.ts';
 import { filterServerState } from './serverstate.ts';
+import { UdpEngine } from './udp.ts';
+import { UDP_CONFIG_FILE } from '../../render/udp.ts';
+import type { UdpConfig } from '../../render/udp.ts';
 import type { MasterProc } from './runtime.ts';
 
 /** An error the API answers with `status` and an AgentErrorBody. */
@@ -31,9 +34,12 @@ export class Amphora {
   readonly files: AmphoraFiles;
   private state: AppliedState | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** UDP listeners: served by the agent itself (udp.ts), from the bundle's udp.json. */
+  private readonly udp: UdpEngine;
 
   constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog) {
     this.files = new AmphoraFiles(stateDir, id, bin);
+    this.udp = new UdpEngine(log, id);
     this.state = this.files.readState();
   }
 
@@ -140,6 +146,7 @@ export class Amphora {
     let warnings: string[];
     try {
       warnings = await this.stageAndCheck(req.bundle);
+      await this.applyUdp(req.bundle);
     } catch (err) {
       if (answers.some((a) => a.ok)) await this.undo(running, snapshot);
       throw err;
@@ -180,8 +187,25 @@ export class Amphora {
     }
   }
 
-  /** Installs the staged bundle, then starts or reloads HAProxy onto it. */
+  /** Moves the UDP engine to the bundle's udp.json (none: no UDP listeners); binds before it closes. */
+  private async applyUdp(bundle: ConfigBundle): Promise<void> {
+    let config: UdpConfig | null;
+    try {
+      config = udpConfigOf(bundle);
+    } catch (err) {
+      throw new AgentFailure(422, { code: 'config_invalid', message: `${UDP_CONFIG_FILE}: ${(err as Error).message}` });
+    }
+    try {
+      await this.udp.apply(config);
+    } catch (err) {
+      // The engine kept its listeners as they were, and HAProxy was not touched yet.
+      throw new AgentFailure(500, { code: 'apply_failed', message: (err as Error).message, rolled_back: true });
+    }
+  }
+
+  /** Installs the staged bundle (UDP first), then starts or reloads HAProxy onto it. */
   private async switchTo(req: ApplyConfigRequest, running: MasterProc | undefined): Promise<MasterProc> {
+    await this.applyUdp(req.bundle);
     const previous = this.state?.files ?? [];
     this.files.install(req.bundle, previous);
     if (running) return this.reloadOrRollback(req, running);
@@ -233,6 +257,7 @@ export class Amphora {
     if (!lkg) {
       const proc = await this.master();
       if (proc) await haproxy.stop(proc.masterPid, proc.workers.map((w) => w.pid));
+      this.udp.close();
       this.files.removeAll();
       this.state = undefined;
       return new AgentFailure(500, { code: 'apply_failed', message, detail, rolled_back: false });
@@ -241,6 +266,7 @@ export class Amphora {
     let rolledBack = true;
     try {
       this.files.restore(lkg.bundle.files, failedPaths);
+      await this.udp.apply(udpConfigOf(lkg.bundle));
       const now = await this.master();
       if (now) await haproxy.reload(this.files.paths, now);
       else await haproxy.start(this.files.paths);
@@ -315,6 +341,7 @@ export class Amphora {
         this.log.warn({ event: 'agent.stats.unavailable', amphora_id: this.id, error: (err as Error).message });
       }
     }
+    stats = [...stats, ...this.udp.stats()];
     return {
       amphora_id: this.id, running: proc !== undefined, master_pid: proc?.masterPid ?? null,
       generation: this.state?.generation ?? 0, sha256: this.state?.sha256 ?? '', applied_at: this.state?.applied_at ?? '',
@@ -322,11 +349,16 @@ export class Amphora {
     };
   }
 
+  closeUdp(): void {
+    this.udp.close();
+  }
+
   /** Stops HAProxy (by PID, master and workers) and removes every file of the amphora. */
   destroy(): Promise<void> {
     return this.serialize(async () => {
       const proc = await this.master();
       if (proc) await haproxy.stop(proc.masterPid, proc.workers.map((w) => w.pid));
+      this.udp.close();
       this.files.removeAll();
       this.state = undefined;
       this.log.info({ event: 'agent.amphora.deleted', amphora_id: this.id, master_pid: proc?.masterPid });
@@ -340,6 +372,9 @@ export class Amphora {
   adopt(): Promise<'adopted' | 'restarted' | 'idle'> {
     return this.serialize(async () => {
       const proc = await this.master();
+      // The UDP engine lives in the agent: it starts again from the bundle last applied.
+      const applied = this.files.readLastKnownGood();
+      if (applied && this.state) await this.udp.apply(udpConfigOf(applied.bundle));
       if (proc) {
         this.log.info({ event: 'agent.amphora.adopted', amphora_id: this.id, master_pid: proc.masterPid, generation: this.state?.generation });
         return 'adopted';
@@ -374,3 +409,8 @@ class Clock {
 
 /** Kept before the commands run: the servers' state to go back to if the file is refused. */
 const SNAPSHOT = 'show servers state';
+
+function udpConfigOf(bundle: ConfigBundle): UdpConfig | null {
+  const file = bundle.files.find((f) => f.path === UDP_CONFIG_FILE);
+  return file ? (JSON.parse(file.content) as UdpConfig) : null;
+}

@@ -147,6 +147,8 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   return {
     url: `https://${host}:${port}`, port, agent,
     close: () => new Promise<void>((resolve) => {
+      // HAProxy outlives the agent; the UDP engine lives in it and stops with it.
+      agent.closeUdp();
       server.close(() => resolve());
       server.closeAllConnections();
     }),
