@@ -58,6 +58,8 @@ class UdpListener {
   private timers: NodeJS.Timeout[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private received = 0;
+  /** A clock the sweeper advances once a second: flows need no finer idle time, and datagrams skip Date.now(). */
+  private clock = Date.now();
 
   constructor(readonly config: UdpListenerConfig, private readonly sockets: DgramSocket[], private readonly log: AgentLog) {
     for (const sock of sockets) sock.on('message', (msg, rinfo) => this.forward(sock, msg, rinfo.address, rinfo.port));
@@ -119,7 +121,7 @@ class UdpListener {
       if (!member) return; // no member up: dropped, as LVS drops it
       flow = this.openFlow(front, key, address, port, member);
     }
-    flow.lastSeen = Date.now();
+    flow.lastSeen = this.clock;
     flow.member.bytesIn += msg.length;
     if (flow.pending) flow.pending.push(msg);
     else flow.upstream.send(msg);
@@ -129,7 +131,7 @@ class UdpListener {
     const upstream = createSocket(family(member.config.address));
     const flow: Flow = { upstream, member, lastSeen: Date.now(), pending: [] };
     upstream.on('message', (reply) => {
-      flow.lastSeen = Date.now();
+      flow.lastSeen = this.clock;
       member.bytesOut += reply.length;
       front.send(reply, port, address);
     });
@@ -181,7 +183,7 @@ class UdpListener {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = (this.clock = Date.now());
     const idle = (this.pool?.idleSeconds ?? 60) * 1000;
     for (const [key, flow] of this.flows) if (now - flow.lastSeen > idle) this.endFlow(key, flow);
     for (const [key, entry] of this.sticky) if (entry.expires <= now) this.sticky.delete(key);
