@@ -107,5 +107,11 @@ export function authorize(req: FastifyRequest, creds: Credentials, base: Omit<Re
     req.log.info({ event: 'policy.denied', action: action ?? null, project_id: creds.projectId, roles: creds.roles });
     throw Errors.forbidden();
   }
+  // Octavia: listing another project's objects (?project_id=) needs the global rule.
+  const asked = (req.query as Record<string, unknown> | undefined)?.project_id;
+  if (action?.endsWith(':get_all') && typeof asked === 'string' && asked !== creds.projectId && !decision.allProjects) {
+    req.log.info({ event: 'policy.denied', action, project_id: creds.projectId, asked });
+    throw Errors.forbidden();
+  }
   return { ...base, isAdmin: decision.allProjects };
 }

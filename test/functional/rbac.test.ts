@@ -56,7 +56,7 @@ async function created(who: string, url: string, body: unknown): Promise<any> {
 }
 
 before(async () => {
-  app = await testApp({ auth: 'builtin' });
+  app = await testApp({ auth: 'builtin', checkRefs: true });
   await bootstrapAdmin({ store: app.runtime.store, log: pino({ level: 'silent' }), tokenTtlSeconds: 3600 }, ADMIN_PASSWORD);
   callers.admin = await login('admin', ADMIN_PASSWORD, 'admin');
   callers.alice = await persona('alice', 'blue', ['load-balancer_member', 'member']);
@@ -130,6 +130,8 @@ describe('project isolation', () => {
       assert.equal((await call('PUT', `/v2/lbaas/${path}/${id}`, bob, { [key]: change })).status, 403, `update ${key}`);
       assert.equal((await call('DELETE', `/v2/lbaas/${path}/${id}`, bob)).status, 403, `delete ${key}`);
     }
+    assert.equal((await call('GET', `/v2/lbaas/loadbalancers?project_id=${callers.alice.projectId}`, bob)).status, 403);
+    assert.equal((await call('GET', `/v2/lbaas/loadbalancers?project_id=${callers.bob.projectId}`, bob)).status, 200);
     for (const sub of ['status', 'stats']) assert.equal((await call('GET', `/v2/lbaas/loadbalancers/${tree.lb}/${sub}`, bob)).status, 403);
     assert.equal((await call('GET', `/v2/lbaas/listeners/${tree.listener}/stats`, bob)).status, 403);
     assert.equal((await call('GET', `/v2.0/ports/${(await call('GET', `/v2/lbaas/loadbalancers/${tree.lb}`, callers.alice.token)).body.loadbalancer.vip_port_id}`, bob)).status, 404);
@@ -172,6 +174,27 @@ describe('project isolation', () => {
     assert.deepEqual(list.body.loadbalancers.map((l: { id: string }) => l.id), [tree.lb]);
     assert.equal((await call('PUT', `/v2/lbaas/loadbalancers/${tree.lb}`, alice, { loadbalancer: { description: 'mine' } })).status, 200);
     await app.settle();
+  });
+});
+
+describe('key manager', () => {
+  test('secrets are their project\'s own: another project cannot read, list, delete or reference them', async () => {
+    const created = await call('POST', '/v1/secrets', callers.alice.token, { name: 's', payload: 'top', payload_content_type: 'text/plain', secret_type: 'opaque' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const ref = created.body.secret_ref as string;
+    const id = ref.split('/').pop();
+    assert.equal((await call('GET', `/v1/secrets/${id}`, callers.alice.token)).status, 200);
+    const bob = callers.bob.token;
+    assert.ok([403, 404].includes((await call('GET', `/v1/secrets/${id}`, bob)).status));
+    assert.ok([403, 404].includes((await call('GET', `/v1/secrets/${id}/payload`, bob)).status));
+    assert.ok([403, 404].includes((await call('DELETE', `/v1/secrets/${id}`, bob)).status));
+    assert.equal((await call('GET', '/v1/secrets', bob)).body.secrets.length, 0);
+    const listener = await call('POST', '/v2/lbaas/listeners', bob, {
+      listener: { loadbalancer_id: tree.bobLb, protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: ref },
+    });
+    assert.equal(listener.status, 400, JSON.stringify(listener.body));
+    assert.match(listener.body.faultstring, /project/);
+    assert.equal((await call('GET', '/v1/secrets', null)).status, 401);
   });
 });
 
