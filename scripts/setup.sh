@@ -8,7 +8,7 @@
 #   1. Node.js >= 20 and npm present.
 #   2. Debian packages (apt-get, as root or via sudo), only the missing ones:
 #        always:  haproxy keepalived iproute2 openssl curl
-#        --test:  postgresql python3-openstackclient python3-octaviaclient
+#        --test:  postgresql python3-openstackclient python3-octaviaclient python3-barbicanclient
 #   3. node_modules: `npm ci` (or `npm install` without a lock file) when
 #      node_modules is missing or package-lock.json is newer than
 #      node_modules/.package-lock.json. better-sqlite3 is built from source
@@ -50,7 +50,7 @@ fi
 # ------------------------------------------------------- Debian packages ----
 PKGS=(haproxy keepalived iproute2 openssl curl)
 if (( TEST )); then
-  PKGS+=(postgresql python3-openstackclient python3-octaviaclient)
+  PKGS+=(postgresql python3-openstackclient python3-octaviaclient python3-barbicanclient)
 fi
 
 APT_UPDATED=0
@@ -93,7 +93,7 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
 else
   # Not Debian: check for the commands and tell the user what is missing.
   declare -A CMD_OF=([haproxy]=haproxy [keepalived]=keepalived [iproute2]=ip [openssl]=openssl [curl]=curl
-                     [postgresql]=initdb [python3-openstackclient]=openstack [python3-octaviaclient]=openstack)
+                     [postgresql]=initdb [python3-openstackclient]=openstack [python3-octaviaclient]=openstack [python3-barbicanclient]=openstack)
   MISSING=()
   for p in "${PKGS[@]}"; do
     c="${CMD_OF[$p]}"

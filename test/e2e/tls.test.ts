@@ -26,8 +26,9 @@ interface TlsReply {
   status: number;
   body: string;
   headers: IncomingMessage['headers'];
-  /** The certificate the server presented: its CN. */
+  /** The certificate the server presented: its CN and serial. */
   peer: string;
+  serial: string;
   protocol: string | null;
   /** The handshake or request error, when there was one. */
   error: string | null;
@@ -48,6 +49,7 @@ interface TlsClientOptions {
 function tlsGet(host: string, port: number, o: TlsClientOptions = {}): Promise<TlsReply> {
   return new Promise((resolve) => {
     let peer = '';
+    let serial = '';
     let protocol: string | null = null;
     const req = httpsRequest({
       host, port, path: '/', agent: false, servername: o.servername, ca: o.ca, timeout: 4000,
@@ -59,15 +61,16 @@ function tlsGet(host: string, port: number, o: TlsClientOptions = {}): Promise<T
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, peer, protocol, error: null }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, peer, serial, protocol, error: null }));
     });
     req.on('socket', (s) => s.on('secureConnect', () => {
       const tls = s as TLSSocket;
       peer = String(tls.getPeerCertificate()?.subject?.CN ?? '');
+      serial = String(tls.getPeerCertificate()?.serialNumber ?? '');
       protocol = tls.getProtocol();
     }));
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: '', headers: {}, peer, protocol, error: err.message }));
+    req.on('error', (err) => resolve({ status: 0, body: '', headers: {}, peer, serial, protocol, error: err.message }));
     req.end();
   });
 }
@@ -226,6 +229,16 @@ describe('TLS through the VIP', { skip: skipWithoutHaproxy, timeout: 400_000 }, 
       '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `https://www.fulcrum.test:${s.port}/`,
     ]);
     assert.equal(stdout, '200 2');
+
+    // A new certificate through a listener PUT: only certificate files change, and clients get it.
+    const renewed = issue({ cn: 'www.fulcrum.test', san: ['www.fulcrum.test'] }, root);
+    await api(app, 'PUT', `/listeners/${s.listener.id}`, { listener: { default_tls_container_ref: await certContainer(app, PROJECT, renewed) } });
+    await settled(app, s.lb.id);
+    const after = await tlsGet(s.vip, s.port, { servername: 'www.fulcrum.test', ca: trust });
+    assert.equal(after.status, 200, after.error ?? '');
+    const hex = (serial: string) => serial.toLowerCase().replace(/^0+/, '');
+    assert.equal(hex(after.serial), hex(renewed.serial));
+    assert.notEqual(hex(after.serial), hex(plain.serial));
   });
 
   test('HTTPS passthrough: HTTPS pool with a TLS-HELLO monitor; the client sees the member\'s own certificate', T, async () => {

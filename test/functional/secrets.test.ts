@@ -141,6 +141,14 @@ describe('key manager and certificate refs', () => {
       /certificate revocation list is not signed by the certificate authority/);
     await ok({ default_tls_container_ref: good, client_ca_tls_container_ref: caRef, client_crl_container_ref: await pemSecret(app, P, crl(root, [other])), client_authentication: 'MANDATORY' });
 
+    // An update is checked as a create is.
+    const listenerId = (await app.req('GET', '/v2/lbaas/listeners', undefined, P)).body.listeners[0].id;
+    const put = await app.req('PUT', `/v2/lbaas/listeners/${listenerId}`, {
+      listener: { sni_container_refs: [await certContainer(app, P, { certPem: other.certPem, keyPem: leaf.keyPem })] },
+    }, P);
+    assert.equal(put.status, 400);
+    assert.match(put.body.faultstring, /private key does not match/);
+
     // Pools: the same rules for the member-side certificate, CA and CRL.
     const pool = (extra: Record<string, unknown>) => app.req('POST', '/v2/lbaas/pools', {
       pool: { loadbalancer_id: lb.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', tls_enabled: true, ...extra },
