@@ -20,6 +20,7 @@ import { LocalCompute } from './drivers/compute/local.ts';
 import { AmphoraDriver } from './worker/amphora-driver.ts';
 import { SecretBox, loadSecretKey } from './drivers/secrets/box.ts';
 import { Secrets } from './drivers/secrets/secrets.ts';
+import type { Compute } from './drivers/compute/compute.ts';
 
 export interface Runtime {
   config: Config;
@@ -29,6 +30,8 @@ export interface Runtime {
   app: FastifyInstance;
   /** The embedded data plane (agent + amphora driver); absent when a test driver replaces it. */
   dataPlane?: { compute: LocalCompute; driver: AmphoraDriver };
+  /** The amphora driver over RuntimeOptions.compute, when one was given. */
+  amphoraDriver?: AmphoraDriver;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,11 @@ export interface RuntimeOptions {
    * Octavia's own functional tests mock its certificate manager).
    */
   secrets?: (store: Store, box: SecretBox) => Secrets;
+  /**
+   * Runs amphorae on this compute driver instead of the embedded local agent (the netns
+   * driver's hosts, in tests and benchmarks); the caller owns it and closes it.
+   */
+  compute?: Compute;
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -55,21 +63,25 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   await ensureLoopbackNetwork(store, logger);
   const box = new SecretBox(secretKey(config));
   const secrets = opts.secrets ? opts.secrets(store, box) : new Secrets(store, box);
-  const dataPlane = opts.driver ? undefined : await startDataPlane(config, store, secrets, logger);
+  const dataPlane = opts.driver || opts.compute ? undefined : await startDataPlane(config, store, secrets, logger);
+  const external = opts.compute && !opts.driver
+    ? new AmphoraDriver({ store, compute: opts.compute, secrets, log: logger.child({ role: 'worker', driver: 'amphora', compute: opts.compute.name }) })
+    : undefined;
   const reconciler = new Reconciler({
     store,
     log: logger.child({ role: 'worker' }),
     pollMs: config.workerPollMs,
     driverFor: (name) => {
       if (opts.driver) return opts.driver;
-      return provider(name).driver === 'amphora' && dataPlane ? dataPlane.driver : noopDriver;
+      const amphora = dataPlane?.driver ?? external;
+      return provider(name).driver === 'amphora' && amphora ? amphora : noopDriver;
     },
   });
   const deps: ServiceDeps = { store, config, log: logger, secrets, wake: (id) => reconciler.wake(id) };
   const app = await buildApp(deps);
   reconciler.start();
   return {
-    config, store, deps, reconciler, app, dataPlane,
+    config, store, deps, reconciler, app, dataPlane, amphoraDriver: dataPlane?.driver ?? external,
     async close() {
       await app.close();
       await reconciler.stop();

@@ -7,10 +7,12 @@ import pino from 'pino';
 import { agentCredentials } from '../amphora/pki.ts';
 import { startAgent } from '../amphora/agent/server.ts';
 
-export const AGENT_USAGE = `usage: fulcrum agent --listen HOST:PORT --state-dir DIR --pki-dir DIR [--haproxy BIN] [--host NAME] [--log-level LEVEL]
+export const AGENT_USAGE = `usage: fulcrum agent --listen HOST:PORT --state-dir DIR --pki-dir DIR [--haproxy BIN] [--host NAME] [--netns-prefix PREFIX] [--log-level LEVEL]
 
   agent   run the amphora agent: HAProxy per amphora, HTTPS API with mutual TLS
           --pki-dir holds ca.pem, agent.pem and agent-key.pem (or ca-key.pem to issue them)
+          --netns-prefix runs each amphora in the network namespace PREFIX<amphora id>
+            (created by the netns compute driver; ACTIVE_STANDBY with keepalived)
 `;
 
 export interface AgentArgs {
@@ -19,6 +21,7 @@ export interface AgentArgs {
   pkiDir: string;
   haproxyBin?: string;
   host: string;
+  netnsPrefix?: string;
   logLevel: string;
 }
 
@@ -31,6 +34,7 @@ export function parseAgentArgs(args: string[]): AgentArgs {
       'pki-dir': { type: 'string' },
       haproxy: { type: 'string' },
       host: { type: 'string' },
+      'netns-prefix': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -47,6 +51,7 @@ export function parseAgentArgs(args: string[]): AgentArgs {
     pkiDir: resolve(values['pki-dir']!),
     haproxyBin: values.haproxy,
     host: values.host ?? hostname(),
+    netnsPrefix: values['netns-prefix'],
     logLevel: values['log-level'] ?? 'info',
   };
 }
@@ -55,7 +60,9 @@ export async function agent(args: string[]): Promise<void> {
   const opts = parseAgentArgs(args);
   const log = pino({ level: opts.logLevel, base: { service: 'fulcrum-agent' } });
   const tls = agentCredentials(opts.pkiDir, opts.host, [opts.listen.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
-  const running = await startAgent({ listen: opts.listen, stateDir: opts.stateDir, haproxyBin: opts.haproxyBin, host: opts.host, log, tls });
+  const running = await startAgent({ listen: opts.listen, stateDir: opts.stateDir, haproxyBin: opts.haproxyBin, host: opts.host, log, tls,
+    netnsPrefix: opts.netnsPrefix,
+  });
   process.stdout.write(`Fulcrum agent is up at ${running.url} (state: ${opts.stateDir})\n`);
   const shutdown = async (signal: string) => {
     log.info({ event: 'agent.stop', signal });

@@ -12,3 +12,5 @@ export type * from './ir.ts';
 export { certificateFiles, certificateRefsOf, pemFile } from './certs.ts';
 export { toUdpConfig, renderUdp, UDP_CONFIG_FILE } from './udp.ts';
 export type * from './udp.ts';
+export { renderKeepalived, VRRP_DEFAULTS } from './keepalived.ts';
+export type { VrrpContext } from './keepalived.ts';

@@ -57,7 +57,7 @@ export async function createLoadBalancer(
   const realVip = provider(providerName).driver !== 'noop';
   const resolved = realVip ? await resolveVip(deps.store, input) : undefined;
   const lb = await deps.store.transaction(async (tx) => {
-    await checkFlavorAndZone(tx, input, providerName);
+    const topology = await checkFlavorAndZone(tx, input, providerName);
     await checkQuota(tx, deps.config.quotas, projectId, 'load_balancer');
     const vip = resolved ? await allocateVip(tx, resolved) : noopVip(input);
     const created = now();
@@ -75,7 +75,7 @@ export async function createLoadBalancer(
       provider: providerName,
       flavor_id: input.flavor_id ?? null,
       availability_zone: input.availability_zone ?? null,
-      topology: 'SINGLE',
+      topology,
       ...vip,
       vip_qos_policy_id: input.vip_qos_policy_id ?? null,
       generation: 1,
@@ -103,7 +103,19 @@ function noopVip(input: LoadBalancerCreate): VipPlacement {
   };
 }
 
-async function checkFlavorAndZone(tx: Store, input: LoadBalancerCreate, providerName: string) {
+/** The flavor profile's loadbalancer_topology (validated when the profile was written). */
+function profileTopology(data: string | undefined): 'SINGLE' | 'ACTIVE_STANDBY' | undefined {
+  try {
+    const t = data ? (JSON.parse(data) as Record<string, unknown>).loadbalancer_topology : undefined;
+    return t === 'ACTIVE_STANDBY' || t === 'SINGLE' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks the flavor and zone; answers the topology the flavor asks for (SINGLE without one), as Octavia does. */
+async function checkFlavorAndZone(tx: Store, input: LoadBalancerCreate, providerName: string): Promise<'SINGLE' | 'ACTIVE_STANDBY'> {
+  let topology: 'SINGLE' | 'ACTIVE_STANDBY' = 'SINGLE';
   if (input.flavor_id) {
     const flavor = await tx.get('flavor', input.flavor_id);
     if (!flavor) throw Errors.validation(`Invalid flavor_id.`);
@@ -112,6 +124,7 @@ async function checkFlavorAndZone(tx: Store, input: LoadBalancerCreate, provider
     if (input.provider && profile && profile.provider_name !== providerName) {
       throw Errors.invalidOption(`Flavor '${flavor.id}' is not compatible with provider '${providerName}'`);
     }
+    topology = profileTopology(profile?.flavor_data) ?? topology;
   }
   if (input.availability_zone) {
     const zone = await tx.get('availability_zone', input.availability_zone);
@@ -120,6 +133,7 @@ async function checkFlavorAndZone(tx: Store, input: LoadBalancerCreate, provider
       throw Errors.invalidOption(`The selected availability_zone is not allowed in this deployment: ${input.availability_zone}`);
     }
   }
+  return topology;
 }
 
 export async function getLoadBalancer(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<LoadBalancer> {

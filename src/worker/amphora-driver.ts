@@ -20,6 +20,9 @@ import { DEFAULT_FILE_MODE, UDP_CONFIG_FILE, renderUdp, toUdpConfig } from '../r
 import type { Secrets } from '../drivers/secrets/secrets.ts';
 import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
 import type { ProviderDriver } from './driver.ts';
+import type { PluggingCompute } from './active-standby.ts';
+import { ensurePair, isPlugging, keepalivedFile, pairContext, amphoraIdFor, ROLES } from './active-standby.ts';
+import type { BundleFile } from '../render/index.ts';
 
 export interface AmphoraDriverOptions {
   store: Store;
@@ -50,6 +53,13 @@ export class AmphoraDriver implements ProviderDriver {
 
   async apply(graph: LoadBalancerGraph): Promise<void> {
     const lb = graph.loadBalancer;
+    if (lb.topology === 'ACTIVE_STANDBY') {
+      if (isPlugging(this.opts.compute)) return this.applyActiveStandby(graph, this.opts.compute);
+      // The local compute runs every amphora on this one host: a standby there would add
+      // nothing, so it serves one amphora and says so (the netns compute runs two).
+      this.opts.log.warn({ event: 'amphora.topology_single', load_balancer_id: lb.id, compute: this.opts.compute.name },
+        'ACTIVE_STANDBY needs the netns compute driver; serving one amphora');
+    }
     const amphora = await this.ensureAmphora(lb);
     const ids = { load_balancer_id: lb.id, amphora_id: amphora.id, generation: lb.generation };
     try {
@@ -67,11 +77,36 @@ export class AmphoraDriver implements ProviderDriver {
     }
   }
 
+  /**
+   * Both amphorae of the pair get the same HAProxy configuration (with `peers`, so persistence
+   * tables follow the VIP) and their own keepalived.conf. The MASTER is applied first, so on a
+   * fresh pair it wins the first election.
+   */
+  private async applyActiveStandby(graph: LoadBalancerGraph, compute: PluggingCompute): Promise<void> {
+    const lb = graph.loadBalancer;
+    const pair = await ensurePair(this.opts.store, compute, lb);
+    for (const amphora of [pair.master, pair.backup]) {
+      const ids = { load_balancer_id: lb.id, amphora_id: amphora.id, role: amphora.role, generation: lb.generation };
+      const ctx = pairContext(pair, amphora, lb);
+      try {
+        const result = await this.push(amphora, graph, { peers: ctx.peers }, [keepalivedFile(lb, ctx.vrrp)]);
+        this.opts.log.info({ event: 'amphora.applied', ...ids, action: result.action, duration_ms: result.duration_ms });
+      } catch (err) {
+        this.applied.delete(amphora.id);
+        const detail = err instanceof AgentRequestError ? err.body.detail : undefined;
+        this.opts.log.error({ event: 'amphora.apply_failed', ...ids, error: (err as Error).message, detail });
+        throw err;
+      }
+    }
+  }
+
   async remove(graph: LoadBalancerGraph): Promise<void> {
     const lb = graph.loadBalancer;
     const rows = await this.opts.store.find('amphora', { load_balancer_id: lb.id });
-    // The derived id too: an amphora the agent runs is removed even if its row is gone.
-    const computeIds = new Set([...rows.map((a) => a.compute_id ?? a.id), amphoraIdOf(lb.id)]);
+    for (const row of rows) (this.opts.compute as { remember?(id: string, ip: string | null): void }).remember?.(row.compute_id ?? row.id, row.lb_network_ip);
+    // The derived ids too: an amphora the agent runs is removed even if its row is gone.
+    const derived = [amphoraIdOf(lb.id), ...(lb.topology === 'ACTIVE_STANDBY' ? ROLES.map((r) => amphoraIdFor(lb.id, r)) : [])];
+    const computeIds = new Set([...rows.map((a) => a.compute_id ?? a.id), ...derived]);
     for (const computeId of computeIds) {
       await this.opts.compute.delete(computeId);
       this.opts.log.info({ event: 'amphora.deleted', load_balancer_id: lb.id, amphora_id: computeId });
@@ -81,17 +116,17 @@ export class AmphoraDriver implements ProviderDriver {
   }
 
   /** Renders the graph and sends it: a runtime delta when possible, else the whole bundle. */
-  private async push(amphora: Amphora, graph: LoadBalancerGraph): Promise<ApplyResult> {
+  private async push(amphora: Amphora, graph: LoadBalancerGraph, extra: Partial<AmphoraContext> = {}, files: BundleFile[] = []): Promise<ApplyResult> {
     const computeId = amphora.compute_id ?? amphora.id;
     refuseUnserved(graph);
-    const context = await this.context(graph.loadBalancer, computeId);
+    const context = { ...(await this.context(graph.loadBalancer, computeId)), ...extra };
     const ir = toIR(graph, context);
     const certFiles = certificateFiles(graph, ir, await this.opts.secrets.materialFor(graph), context.paths.certDir);
     const certs = makeBundle(certFiles).sha256;
     // UDP listeners are served by the agent's datagram engine from udp.json (docs/udp.md).
     const udp = toUdpConfig(graph, context);
     const udpFiles = udp ? [{ path: UDP_CONFIG_FILE, content: renderUdp(udp), mode: DEFAULT_FILE_MODE }] : [];
-    const bundle = haproxyBundle(ir, [...certFiles, ...udpFiles]);
+    const bundle = haproxyBundle(ir, [...certFiles, ...udpFiles, ...files]);
     const client = this.opts.compute.agentFor(computeId);
     const generation = graph.loadBalancer.generation;
     const last = this.applied.get(amphora.id);

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config.ts';
 import { startRuntime } from '../../src/runtime.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { ProviderDriver } from '../../src/worker/driver.ts';
+import type { Compute } from '../../src/drivers/compute/compute.ts';
 import { LOOPBACK } from '../../src/service/networks.ts';
 import { Secrets } from '../../src/drivers/secrets/secrets.ts';
 import type { SecretBox } from '../../src/drivers/secrets/box.ts';
@@ -67,6 +68,8 @@ export interface TestAppOptions extends Partial<Config> {
    * certificate manager, so API tests can name refs that do not exist.
    */
   checkRefs?: boolean;
+  /** Runs amphorae on this compute driver (netns tests); the caller closes it. */
+  compute?: Compute;
 }
 
 /** Accepts every ref: the API's own rules are under test, not the key manager. */
@@ -86,14 +89,14 @@ class AnyRefSecrets extends Secrets {
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const { dataPlane, checkRefs, ...overrides } = options;
+  const { dataPlane, checkRefs, compute, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
   if (dataPlane) config.agent = { ...config.agent, port: 0 };
   const gate = new GatedDriver();
   const log = pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
   const anyRef = !(checkRefs ?? dataPlane);
   const runtime = await startRuntime(config, {
-    log, driver: dataPlane ? undefined : gate,
+    log, driver: dataPlane || compute ? undefined : gate, compute,
     ...(anyRef ? { secrets: (store: Store, box: SecretBox) => new AnyRefSecrets(store, box) } : {}),
   });
   return {

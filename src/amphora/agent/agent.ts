@@ -16,12 +16,24 @@ export interface AgentOptions {
   log?: AgentLog;
   /** The host name reported in /v1/info; os.hostname() by default. */
   host?: string;
+  /**
+   * Runs each amphora in its own network namespace, named this prefix + the amphora id (the
+   * netns compute driver creates and plugs it before the first bundle arrives).
+   */
+  netnsPrefix?: string;
+  keepalivedBin?: string;
 }
+
+/** How often the HAProxy of an ACTIVE_STANDBY amphora is checked: bounds the extra failover time. */
+const WATCH_MS = 20;
 
 const silent: AgentLog = { info() {}, warn() {}, error() {} };
 
 export class Agent {
   private readonly amphorae = new Map<string, Amphora>();
+  private watcher: NodeJS.Timeout | undefined;
+  private netnsPrefix: string | undefined;
+  private keepalivedBin: string | undefined;
   private constructor(
     readonly stateDir: string,
     readonly haproxyBin: string,
@@ -35,6 +47,8 @@ export class Agent {
     const bin = opts.haproxyBin ?? '/usr/sbin/haproxy';
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o750 });
     const agent = new Agent(opts.stateDir, bin, opts.log ?? silent, opts.host ?? hostname(), await haproxyVersion(bin));
+    agent.netnsPrefix = opts.netnsPrefix;
+    agent.keepalivedBin = opts.keepalivedBin;
     for (const id of AmphoraFiles.list(opts.stateDir)) {
       const amphora = agent.amphora(id);
       if (!amphora.applied) continue;
@@ -44,6 +58,10 @@ export class Agent {
         agent.log.error({ event: 'agent.amphora.adopt_failed', amphora_id: id, error: (err as Error).message });
       }
     }
+    agent.watcher = setInterval(() => {
+      for (const a of agent.amphorae.values()) a.watch();
+    }, WATCH_MS);
+    agent.watcher.unref();
     return agent;
   }
 
@@ -51,7 +69,9 @@ export class Agent {
   amphora(id: string): Amphora {
     let amphora = this.amphorae.get(id);
     if (!amphora) {
-      amphora = new Amphora(this.stateDir, id, this.haproxyBin, this.log);
+      amphora = new Amphora(this.stateDir, id, this.haproxyBin, this.log, {
+        netns: this.netnsPrefix ? `${this.netnsPrefix}${id}` : undefined, keepalivedBin: this.keepalivedBin,
+      });
       this.amphorae.set(id, amphora);
     }
     return amphora;
@@ -79,6 +99,11 @@ export class Agent {
     async list(): Promise<AmphoraSummary[]> {
     const known = [...this.amphorae.values()].filter((a) => a.applied);
     return Promise.all(known.map((a) => a.summary()));
+  }
+
+  /** Stops watching HAProxy processes (they, and keepalived, keep running). */
+  close(): void {
+    if (this.watcher) clearInterval(this.watcher);
   }
 
   info(): AgentInfo {

@@ -15,6 +15,7 @@ import { filterServerState } from './serverstate.ts';
 import { UdpEngine } from './udp.ts';
 import { UDP_CONFIG_FILE } from '../../render/udp.ts';
 import type { UdpConfig } from '../../render/udp.ts';
+import * as ka from './keepalived.ts';
 import type { MasterProc } from './runtime.ts';
 
 /** An error the API answers with `status` and an AgentErrorBody. */
@@ -30,6 +31,12 @@ export interface AgentLog {
   error(obj: object, msg?: string): void;
 }
 
+export interface AmphoraRunOptions {
+  /** The network namespace this amphora's HAProxy and keepalived run in. */
+  netns?: string;
+  keepalivedBin?: string;
+}
+
 export class Amphora {
   readonly files: AmphoraFiles;
   private state: AppliedState | undefined;
@@ -37,8 +44,15 @@ export class Amphora {
   /** UDP listeners: served by the agent itself (udp.ts), from the bundle's udp.json. */
   private readonly udp: UdpEngine;
 
-  constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog) {
-    this.files = new AmphoraFiles(stateDir, id, bin);
+  readonly keepalived: ka.KeepalivedPaths;
+  /** The HAProxy master the watcher checks (ACTIVE_STANDBY only); undefined while none should run. */
+  private watched: number | undefined;
+  /** The track file says "down": HAProxy exited and keepalived was told. */
+  private down = false;
+
+  constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog, opts: AmphoraRunOptions = {}) {
+    this.files = new AmphoraFiles(stateDir, id, bin, opts.netns);
+    this.keepalived = ka.keepalivedPaths(opts.keepalivedBin ?? '/usr/sbin/keepalived', this.files.dir, this.files.confDir, opts.netns);
     this.udp = new UdpEngine(log, id);
     this.state = this.files.readState();
   }
@@ -79,6 +93,7 @@ export class Amphora {
     this.files.ensure();
     this.files.stage(bundle);
     try {
+      if (bundle.files.some((f) => f.path === ka.KEEPALIVED_FILE)) await ka.checkConfig(this.keepalived.bin, this.files.stagingDir, this.keepalived.netns);
       return await haproxy.checkConfig(this.bin, this.files.stagingDir);
     } catch (err) {
       if (!(err instanceof HaproxyError)) throw err;
@@ -87,13 +102,13 @@ export class Amphora {
   }
 
   applyConfig(req: ApplyConfigRequest): Promise<ApplyResult> {
-    return this.serialize(async () => {
+    return this.serialize(async () => this.withVrrp(req.bundle, await (async () => {
       const clock = new Clock();
       this.checkGeneration(req.generation);
       const running = await this.master();
       if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, clock);
       return running ? this.checkAndReload(req, running, clock) : this.startFresh(req, clock);
-    });
+    })()));
   }
 
   /** A running HAProxy only ever reloads onto a file `haproxy -c` accepted. */
@@ -121,7 +136,7 @@ export class Amphora {
   }
 
   applyRuntime(req: ApplyRuntimeRequest): Promise<ApplyResult> {
-    return this.serialize(async () => {
+    return this.serialize(async () => this.withVrrp(req.bundle, await (async () => {
       const clock = new Clock();
       this.checkGeneration(req.generation);
       const running = await this.master();
@@ -130,7 +145,7 @@ export class Amphora {
       const socket = haproxy.configDirectives(this.files.readConfig(), this.files.confDir).statsSocket;
       if (!this.state || !socket) return this.checkAndReload(req, running, clock);
       return this.runtimeFirst(req, running, socket, clock);
-    });
+    })()));
   }
 
   /**
@@ -283,6 +298,71 @@ export class Amphora {
   }
 
   /**
+   * After HAProxy serves `bundle`: an ACTIVE_STANDBY bundle (one with keepalived.conf) gets
+   * keepalived started or reloaded and the track file cleared; a bundle without one stops
+   * keepalived. The watcher then follows this HAProxy master.
+   */
+  private async withVrrp(bundle: ConfigBundle, result: ApplyResult): Promise<ApplyResult> {
+    const conf = bundle.files.find((f) => f.path === ka.KEEPALIVED_FILE);
+    const pid = ka.runningPid(this.keepalived);
+    if (!conf) {
+      this.watched = undefined;
+      if (pid) await ka.stop(this.keepalived);
+      return result;
+    }
+    this.watched = result.master_pid;
+    this.setDown(false);
+    // A first start skips `haproxy -c` (starting is the check), so keepalived.conf is checked here.
+    if (result.action === 'started') await this.checkKeepalived(this.files.confDir);
+    if (!pid) {
+      const started = await ka.start(this.keepalived);
+      this.log.info({ event: 'agent.keepalived.started', amphora_id: this.id, pid: started, netns: this.keepalived.netns });
+    } else if (result.action !== 'unchanged') {
+      ka.reload(pid);
+    }
+    return result;
+  }
+
+  private async checkKeepalived(dir: string): Promise<void> {
+    try {
+      await ka.checkConfig(this.keepalived.bin, dir, this.keepalived.netns);
+    } catch (err) {
+      if (!(err instanceof HaproxyError)) throw err;
+      throw new AgentFailure(422, { code: 'config_invalid', message: err.message, detail: err.detail });
+    }
+  }
+
+  private setDown(down: boolean): void {
+    if (this.down === down && down) return;
+    ka.setTrack(this.files.confDir, down);
+    this.down = down;
+  }
+
+  /**
+   * Called every few milliseconds by the agent: when the HAProxy of an ACTIVE_STANDBY amphora
+   * has exited, tell keepalived at once (track file → FAULT, the peer takes the VIP in ~0.1 s),
+   * then start HAProxy again from the last-known-good bundle; once it serves, clear the track
+   * file (with nopreempt the peer keeps the VIP: no second interruption).
+   */
+  watch(): void {
+    const pid = this.watched;
+    if (pid === undefined || this.down || haproxy.isAlive(pid)) return;
+    this.setDown(true);
+    this.log.warn({ event: 'agent.haproxy.exited', amphora_id: this.id, master_pid: pid });
+    void this.serialize(async () => {
+      if (this.watched !== pid) return;
+      this.watched = undefined;
+      const lkg = this.files.readLastKnownGood();
+      if (!lkg || !this.state) return;
+      this.files.removePidFile();
+      const proc = await haproxy.start(this.files.paths);
+      this.watched = proc.masterPid;
+      this.setDown(false);
+      this.log.info({ event: 'agent.haproxy.restarted', amphora_id: this.id, master_pid: proc.masterPid });
+    }).catch((err) => this.log.error({ event: 'agent.haproxy.restart_failed', amphora_id: this.id, error: (err as Error).message }));
+  }
+
+  /**
    * Before a reload, `show servers state` goes where the new config loads it from, so runtime
    * weights and maint survive; rows the new config contradicts are dropped (serverstate.ts).
    */
@@ -356,6 +436,9 @@ export class Amphora {
   /** Stops HAProxy (by PID, master and workers) and removes every file of the amphora. */
   destroy(): Promise<void> {
     return this.serialize(async () => {
+      this.watched = undefined;
+      // keepalived first: its priority-0 advert hands the VIP over before HAProxy goes.
+      await ka.stop(this.keepalived);
       const proc = await this.master();
       if (proc) await haproxy.stop(proc.masterPid, proc.workers.map((w) => w.pid));
       this.udp.close();
@@ -363,6 +446,14 @@ export class Amphora {
       this.state = undefined;
       this.log.info({ event: 'agent.amphora.deleted', amphora_id: this.id, master_pid: proc?.masterPid });
     });
+  }
+
+  /** At agent start: an ACTIVE_STANDBY amphora's keepalived is kept (or started) and its HAProxy watched. */
+  private async adoptVrrp(masterPid: number): Promise<void> {
+    if (!this.state?.files.includes(ka.KEEPALIVED_FILE)) return;
+    this.watched = masterPid;
+    this.setDown(false);
+    if (!ka.runningPid(this.keepalived)) await ka.start(this.keepalived);
   }
 
   /**
@@ -377,16 +468,18 @@ export class Amphora {
       if (applied && this.state) await this.udp.apply(udpConfigOf(applied.bundle));
       if (proc) {
         this.log.info({ event: 'agent.amphora.adopted', amphora_id: this.id, master_pid: proc.masterPid, generation: this.state?.generation });
+        await this.adoptVrrp(proc.masterPid);
         return 'adopted';
       }
       const lkg = this.files.readLastKnownGood();
       if (!lkg || !this.state) return 'idle';
       this.files.restore(lkg.bundle.files, this.state.files);
       this.files.removePidFile();
-      await haproxy.start(this.files.paths);
+      const started = await haproxy.start(this.files.paths);
       this.state = { ...this.state, generation: lkg.generation, sha256: lkg.bundle.sha256, files: lkg.bundle.files.map((f) => f.path) };
       this.files.writeState(this.state);
       this.log.info({ event: 'agent.amphora.restarted', amphora_id: this.id, generation: lkg.generation });
+      await this.adoptVrrp(started.masterPid);
       return 'restarted';
     });
   }

@@ -50,7 +50,7 @@ export class AmphoraFiles {
   readonly stagingDir: string;
   readonly paths: HaproxyPaths;
 
-  constructor(stateDir: string, readonly amphoraId: string, haproxyBin: string) {
+  constructor(stateDir: string, readonly amphoraId: string, haproxyBin: string, netns?: string) {
     this.dir = join(stateDir, 'amphorae', amphoraId);
     this.confDir = join(this.dir, 'conf');
     this.stagingDir = join(this.dir, 'staging');
@@ -60,6 +60,7 @@ export class AmphoraFiles {
       masterSocket: join(this.dir, 'master.sock'),
       pidFile: join(this.dir, 'haproxy.pid'),
       logFile: join(this.dir, 'haproxy.log'),
+      ...(netns ? { netns } : {}),
     };
   }
 

@@ -20,6 +20,8 @@ export interface HaproxyPaths {
   masterSocket: string;
   pidFile: string;
   logFile: string;
+  /** The network namespace HAProxy runs in (ACTIVE_STANDBY on netns hosts); absent: the agent's own. */
+  netns?: string;
 }
 
 export class HaproxyError extends Error {
@@ -141,7 +143,10 @@ export function logSize(logFile: string): number {
 export async function start(paths: HaproxyPaths, timeoutMs = 10_000): Promise<MasterProc> {
   const from = logSize(paths.logFile);
   const log = openSync(paths.logFile, 'a', 0o640);
-  const child = spawn(paths.bin, ['-W', '-S', paths.masterSocket, '-f', join(paths.confDir, CONFIG_FILE), '-p', paths.pidFile], {
+  const argv = [paths.bin, '-W', '-S', paths.masterSocket, '-f', join(paths.confDir, CONFIG_FILE), '-p', paths.pidFile];
+  // `ip netns exec` execs HAProxy, so the PID (and /proc cmdline) stay HAProxy's.
+  const full = paths.netns ? ['ip', 'netns', 'exec', paths.netns, ...argv] : argv;
+  const child = spawn(full[0], full.slice(1), {
     cwd: paths.confDir, detached: true, stdio: ['ignore', log, log],
   });
   closeSync(log);
@@ -215,7 +220,8 @@ export function kill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-function alive(pid: number): boolean {
+/** True while `pid` runs (not a zombie). */
+export function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
@@ -230,8 +236,8 @@ export async function stop(masterPid: number, workerPids: number[], graceMs = 50
   kill(masterPid, 'SIGTERM');
   const all = [masterPid, ...workerPids];
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && all.some(alive)) await sleep(20);
-  for (const pid of all) if (alive(pid)) kill(pid, 'SIGKILL');
+  while (Date.now() < deadline && all.some(isAlive)) await sleep(20);
+  for (const pid of all) if (isAlive(pid)) kill(pid, 'SIGKILL');
 }
 
 /** The hard limit on open files (HAProxy raises its soft limit up to it), from /proc. */

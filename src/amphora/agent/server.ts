@@ -149,6 +149,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     close: () => new Promise<void>((resolve) => {
       // HAProxy outlives the agent; the UDP engine lives in it and stops with it.
       agent.closeUdp();
+      agent.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

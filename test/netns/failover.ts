@@ -1,0 +1,165 @@
+// One failover case on a lab (lab.ts): an ACTIVE_STANDBY load balancer created through the API
+// (flavor with loadbalancer_topology ACTIVE_STANDBY; listener :80 → pool with SOURCE_IP
+// persistence, listener :8080 → pool with APP_COOKIE persistence, both on members m1 and m2),
+// constant client load through the VIP, one failure on the amphora holding the VIP, and what
+// the clients saw: the longest stretch with no successful response, and whether each client
+// stayed on its member. Shared by test/netns/active-standby.test.ts and bench/failover-vrrp.ts.
+import { readFileSync } from 'node:fs';
+import * as ipcmd from '../../src/drivers/netns/ip.ts';
+import type { Lab } from './lab.ts';
+import { longestGap, sleep, vipHolders, waitFor } from './lab.ts';
+import type { ClientResult } from './loadgen.ts';
+
+export type FailureKind = 'haproxy' | 'keepalived' | 'link' | 'host';
+export const FAILURES: FailureKind[] = ['haproxy', 'keepalived', 'link', 'host'];
+
+export const MEMBERS = [{ name: 'm1', address: '198.18.0.50' }, { name: 'm2', address: '198.18.0.51' }];
+export const SOURCE_CLIENTS = ['198.18.0.60', '198.18.0.61', '198.18.0.62', '198.18.0.63'];
+export const COOKIE_CLIENTS = ['198.18.0.70', '198.18.0.71'];
+
+/** Members and the client namespace, once per lab. */
+export async function prepareLab(lab: Lab): Promise<void> {
+  for (const m of MEMBERS) await lab.member(m.name, m.address);
+  await lab.client([...SOURCE_CLIENTS, ...COOKIE_CLIENTS]);
+}
+
+async function api(lab: Lab, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await lab.app.req(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function settled(lab: Lab, lbId: string): Promise<any> {
+  await lab.app.settle();
+  const lb = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${lbId}`)).loadbalancer;
+  if (lb.provisioning_status !== 'ACTIVE') throw new Error(`load balancer ${lbId} is ${lb.provisioning_status}`);
+  return lb;
+}
+
+/** The ACTIVE_STANDBY flavor (profile + flavor), created once per lab. */
+export async function activeStandbyFlavor(lab: Lab): Promise<string> {
+  const fp = (await api(lab, 'POST', '/v2/lbaas/flavorprofiles', {
+    flavorprofile: { name: 'active-standby', provider_name: 'amphora', flavor_data: JSON.stringify({ loadbalancer_topology: 'ACTIVE_STANDBY' }) },
+  })).flavorprofile;
+  return (await api(lab, 'POST', '/v2/lbaas/flavors', { flavor: { name: 'ha', flavor_profile_id: fp.id } })).flavor.id;
+}
+
+export interface HaStack {
+  lb: any;
+  amphorae: any[];
+}
+
+/**
+ * One fully populated create (Octavia's single-call graph): LB from the flavor, listener :80 →
+ * SOURCE_IP pool, listener :8080 → APP_COOKIE pool, both on members m1 and m2.
+ */
+export async function haStack(lab: Lab, flavorId: string): Promise<HaStack> {
+  const pool = (persistence: Record<string, unknown>) => ({
+    name: `pool-${String(persistence.type).toLowerCase()}`, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', session_persistence: persistence,
+    members: MEMBERS.map((m) => ({ address: m.address, protocol_port: 80, subnet_id: lab.subnetId })),
+  });
+  const lb = (await api(lab, 'POST', '/v2/lbaas/loadbalancers', {
+    loadbalancer: {
+      vip_subnet_id: lab.subnetId, flavor_id: flavorId,
+      listeners: [
+        { protocol: 'HTTP', protocol_port: 80, default_pool: pool({ type: 'SOURCE_IP' }) },
+        { protocol: 'HTTP', protocol_port: 8080, default_pool: pool({ type: 'APP_COOKIE', cookie_name: 'sid' }) },
+      ],
+    },
+  })).loadbalancer;
+  await settled(lab, lb.id);
+  const amphorae = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae;
+  return { lb: await settled(lab, lb.id), amphorae };
+}
+
+export interface CaseResult {
+  kind: FailureKind;
+  /** Longest time (ms) with no successful response from any client around the failure. */
+  gapMs: number;
+  /** Clients whose member changed during the run (persistence lost), as "address: m1→m2". */
+  moved: string[];
+  requests: number;
+  failed: number;
+  holderBefore: string;
+  holderAfter: string[];
+}
+
+function pidsNamed(pids: number[], name: RegExp): number[] {
+  return pids.filter((p) => {
+    try {
+      return name.test(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function killAll(pids: number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Breaks the amphora `computeId` (the VIP holder) the way `kind` says. */
+export async function fail(lab: Lab, kind: FailureKind, computeId: string): Promise<void> {
+  const ns = lab.compute.namespaceOf(computeId);
+  const pids = await ipcmd.namespacePids(ns);
+  if (kind === 'haproxy') killAll(pidsNamed(pids, /haproxy/));
+  else if (kind === 'keepalived') killAll(pidsNamed(pids, /keepalived/));
+  else if (kind === 'link') await ipcmd.setLink(lab.network.fabric, lab.network.portOf(ns)!, 'down');
+  else {
+    // The whole host: its agent and every amphora namespace it runs, at once, then the namespaces.
+    const host = lab.compute.hostOf(computeId);
+    const victims = [await ipcmd.namespacePids(`${host.name}`)];
+    const amphorae = [...lab.compute.placedOn(host.managementIp)];
+    for (const id of amphorae) victims.push(await ipcmd.namespacePids(lab.compute.namespaceOf(id)));
+    killAll(victims.flat());
+    for (const id of amphorae) await ipcmd.deleteNamespace(lab.compute.namespaceOf(id), 0);
+    await ipcmd.deleteNamespace(host.name, 0);
+  }
+}
+
+/** One case: a fresh HA load balancer, load, the failure at t0, load for `afterMs` more. */
+export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, afterMs = 2500): Promise<CaseResult> {
+  const { lb, amphorae } = await haStack(lab, flavorId);
+  const ids = amphorae.map((a) => a.compute_id as string);
+  const holders: string[] = await waitFor(async () => {
+    const h = await vipHolders(lab, ids, lb.vip_address);
+    return h.length === 1 ? h : undefined;
+  }, 5000, 'one amphora holding the VIP') as string[];
+  const holder = holders[0];
+  const load = lab.load({
+    clients: [
+      ...SOURCE_CLIENTS.map((a) => ({ url: `http://${lb.vip_address}/`, localAddress: a })),
+      ...COOKIE_CLIENTS.map((a) => ({ url: `http://${lb.vip_address}:8080/`, localAddress: a, cookie: true })),
+    ],
+    timeoutMs: 200, durationMs: 60_000,
+  });
+  try {
+    await load.ready;
+  } catch (err) {
+    await load.stop().catch(() => undefined);
+    throw err;
+  }
+  await sleep(1000);
+  const t0 = Date.now();
+  await fail(lab, kind, holder);
+  await sleep(afterMs);
+  const holderAfter = await vipHolders(lab, ids, lb.vip_address);
+  const results = await load.stop();
+  return summarize(kind, results, t0, afterMs, holder, holderAfter);
+}
+
+function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): CaseResult {
+  const moved = results.filter((r) => new Set(r.members).size > 1).map((r) => `${r.localAddress}: ${[...new Set(r.members)].join('→')}`);
+  const starved = results.filter((r) => r.ok === 0).map((r) => `${r.localAddress}: no success`);
+  return {
+    kind, gapMs: longestGap(results, t0 - 500, t0 + afterMs), moved: [...moved, ...starved],
+    requests: results.reduce((n, r) => n + r.ok, 0), failed: results.reduce((n, r) => n + r.failed, 0),
+    holderBefore, holderAfter,
+  };
+}
