@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentClient } from '../../src/amphora/client.ts';
 import { controllerCredentials, openCertificateAuthority, provisionAgent } from '../../src/amphora/pki.ts';
@@ -132,7 +132,14 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
         certExpiration: new Date(new X509Certificate(tls.cert).validTo).toISOString(),
       });
     }
-    for (const h of hosts) await waitFor(() => h.client.info(), 20_000, `agent ${h.name}`);
+    for (const [i, h] of hosts.entries()) {
+      try {
+        await waitFor(() => h.client.info(), 30_000, `agent ${h.name}`);
+      } catch (err) {
+        const log = join(dir, `agent-h${i + 1}.log`);
+        throw new Error(`${(err as Error).message}\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : ''}`);
+      }
+    }
     const compute = new NetnsCompute({ hosts, network, amphoraNetnsPrefix: `${prefix}-a` });
     app = await testApp({ compute, dataDir: dir });
     await app.runtime.store.transaction((tx) => tx.insertNetwork(
