@@ -249,5 +249,14 @@ describe('roles', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.subnets.map((s: { id: string }) => s.id), [SUBNET]);
     assert.equal((await call('GET', '/v2.0/networks', null)).status, 401);
+    // As the CLI resolves --vip-network-id / --vip-subnet-id / --vip-port-id: ?id= first, then ?name=.
+    const network = (await call('GET', '/v2.0/networks?name=fulcrum-loopback', callers.alice.token)).body.networks;
+    assert.equal(network.length, 1);
+    assert.equal((await call('GET', `/v2.0/networks?id=${network[0].id}`, callers.alice.token)).body.networks.length, 1);
+    assert.equal((await call('GET', `/v2.0/subnets?id=${SUBNET}`, callers.alice.token)).body.subnets.length, 1);
+    const port = (await call('GET', `/v2/lbaas/loadbalancers/${tree.lb}`, callers.alice.token)).body.loadbalancer.vip_port_id;
+    assert.equal((await call('GET', `/v2.0/ports?id=${port}`, callers.alice.token)).body.ports.length, 1);
+    assert.equal((await call('GET', `/v2.0/ports?id=${port}`, callers.bob.token)).body.ports.length, 0, 'another project\'s VIP port');
+    assert.equal((await call('GET', `/v2.0/ports?id=${port}`, callers.gina.token)).body.ports.length, 1, 'a global observer');
   });
 });
