@@ -77,21 +77,23 @@ function tlsGet(host: string, port: number, o: TlsClientOptions = {}): Promise<T
 
 interface TlsMember extends Backend {
   /** What the member saw of the last connection from HAProxy. */
-  seen: { clientCn: string | null; protocol: string | null; alpn: string | false | null };
+  seen: { clientCn: string | null; protocol: string | null; alpn: string | false | null; cipher?: string };
 }
 
 /** An HTTPS member answering its name; it can demand a client certificate signed by `clientCa`. */
-async function httpsMember(name: string, cert: Issued, o: { clientCa?: Issued; maxVersion?: 'TLSv1.2' } = {}): Promise<TlsMember> {
+async function httpsMember(name: string, cert: Issued, o: { clientCa?: Issued; maxVersion?: 'TLSv1.2'; ciphers?: string; alpn?: string[] } = {}): Promise<TlsMember> {
   const address = backendAddress();
   const m = { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, seen: { clientCn: null, protocol: null, alpn: null } } as unknown as TlsMember;
   const server = createHttpsServer({
-    key: cert.keyPem, cert: cert.certPem, maxVersion: o.maxVersion, ALPNProtocols: ['h2', 'http/1.1'],
+    key: cert.keyPem, cert: cert.certPem, maxVersion: o.maxVersion, ciphers: o.ciphers,
+    // A member advertising h2 must speak it: HAProxy then sends HTTP/2. These answer HTTP/1.1.
+    ALPNProtocols: o.alpn ?? ['http/1.1'],
     ...(o.clientCa ? { ca: o.clientCa.certPem, requestCert: true, rejectUnauthorized: true } : {}),
   }, (req, res) => {
     const s = req.socket as TLSSocket;
     m.hits++;
     m.lastHeaders = req.headers;
-    m.seen = { clientCn: String(s.getPeerCertificate()?.subject?.CN ?? '') || null, protocol: s.getProtocol(), alpn: s.alpnProtocol };
+    m.seen = { clientCn: String(s.getPeerCertificate()?.subject?.CN ?? '') || null, protocol: s.getProtocol(), alpn: s.alpnProtocol, cipher: s.getCipher().name };
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' }).end(name);
   });
   server.on('tlsClientError', () => undefined);
@@ -265,13 +267,14 @@ describe('TLS through the VIP', { skip: skipWithoutHaproxy, timeout: 400_000 }, 
     }
   });
 
-  test('TLS to members: CA verification, client certificate, CRL, tls_versions and ALPN; a member failing any is marked down', T, async () => {
+  test('TLS to members: CA verification, client certificate, CRL, tls_versions, tls_ciphers and ALPN; a member failing any is marked down', T, async () => {
     const app = f.app;
     const memberCa = ca('E2E Member CA 2');
     const lbClientCa = ca('E2E LB Client CA');
     const lbClient = issue({ cn: 'fulcrum-lb', usage: 'client' }, lbClientCa);
     const revokedCert = issue({ cn: 'revoked-member', san: ['127.0.0.1'] }, memberCa);
-    const good = await httpsMember('m-good', issue({ cn: 'good-member' }, memberCa), { clientCa: lbClientCa });
+    // It advertises h2 too: the pool's alpn_protocols (http/1.1 only) decide what is negotiated.
+    const good = await httpsMember('m-good', issue({ cn: 'good-member' }, memberCa), { clientCa: lbClientCa, alpn: ['h2', 'http/1.1'] });
     const foreign = await httpsMember('m-foreign', issue({ cn: 'foreign-member' }, ca('Rogue CA')), { clientCa: lbClientCa });
     const revoked = await httpsMember('m-revoked', revokedCert, { clientCa: lbClientCa });
     const oldTls = await httpsMember('m-tls12', issue({ cn: 'tls12-member' }, memberCa), { clientCa: lbClientCa, maxVersion: 'TLSv1.2' });
@@ -300,7 +303,30 @@ describe('TLS through the VIP', { skip: skipWithoutHaproxy, timeout: 400_000 }, 
     }
     assert.deepEqual(seen, { 'm-good': 6 });
     // What the member saw: HAProxy's client certificate, TLS 1.3, ALPN http/1.1.
-    assert.deepEqual(good.seen, { clientCn: 'fulcrum-lb', protocol: 'TLSv1.3', alpn: 'http/1.1' });
+    assert.deepEqual({ ...good.seen, cipher: undefined }, { clientCn: 'fulcrum-lb', protocol: 'TLSv1.3', alpn: 'http/1.1', cipher: undefined });
     assert.equal(foreign.hits + revoked.hits + oldTls.hits, 0, 'no request reached a member that failed verification');
+
+    // tls_ciphers to members: a TLS 1.2 pool with one cipher; a member that offers only another is marked down.
+    const strong = await httpsMember('m-strong', issue({ cn: 'strong-member' }, memberCa), { maxVersion: 'TLSv1.2' });
+    const weak = await httpsMember('m-weak', issue({ cn: 'weak-member' }, memberCa), { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    backends.push(strong, weak);
+    const port = await freePort();
+    const listener = (await api(app, 'POST', '/listeners', { listener: { loadbalancer_id: s.lb.id, protocol: 'HTTP', protocol_port: port } })).listener;
+    await settled(app, s.lb.id);
+    const pool = (await api(app, 'POST', '/pools', { pool: {
+      listener_id: listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', tls_enabled: true,
+      ca_tls_container_ref: await pemSecret(app, PROJECT, memberCa.certPem), tls_versions: ['TLSv1.2'], tls_ciphers: 'ECDHE-RSA-AES256-GCM-SHA384',
+      healthmonitor: { type: 'HTTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1 },
+      members: [strong, weak].map((m) => ({ address: m.address, protocol_port: m.port })),
+    } })).pool;
+    await settled(app, s.lb.id);
+    const members = (await api(app, 'GET', `/pools/${pool.id}/members`)).members;
+    const idOf = (m: TlsMember) => members.find((x: any) => x.protocol_port === m.port).id;
+    await serverStatus(app, s.lb.id, idOf(strong), /UP/);
+    await serverStatus(app, s.lb.id, idOf(weak), /DOWN/);
+    const r = await fetch(`http://${s.vip}:${port}/`, { headers: { connection: 'close' } });
+    assert.equal(await r.text(), 'm-strong');
+    assert.deepEqual([strong.seen.protocol, strong.seen.cipher], ['TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384']);
+    assert.equal(weak.hits, 0);
   });
 });
