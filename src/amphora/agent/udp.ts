@@ -309,13 +309,18 @@ export function probe(check: UdpCheckConfig, m: UdpMemberConfig): Promise<boolea
       sock.once('error', () => finish(false, cleanup));
     } else {
       const http = check.http!;
-      const req = request({ host: address, port, method: http.method, path: http.path, agent: false, headers: { connection: 'close' } }, (res) => {
-        res.resume();
-        finish(statusMatches(res.statusCode ?? 0, http.expectStatus), cleanup);
-      });
-      cleanup = () => req.destroy();
-      req.on('error', () => finish(false, cleanup));
-      req.end();
+      try {
+        const req = request({ host: address, port, method: http.method, path: http.path, agent: false, headers: { connection: 'close' } }, (res) => {
+          res.resume();
+          finish(statusMatches(res.statusCode ?? 0, http.expectStatus), cleanup);
+        });
+        cleanup = () => req.destroy();
+        req.on('error', () => finish(false, cleanup));
+        req.end();
+      } catch {
+        // A path or method Node refuses to send (the API refuses them first): the check fails.
+        finish(false, cleanup);
+      }
     }
   });
 }
