@@ -32,8 +32,9 @@ export interface AmphoraContext {
   paths: AmphoraPaths;
   /**
    * The connection budget: global maxconn and the ceiling of every listener's. The agent
-   * derives it from its file-descriptor limit (HAProxy needs about two per connection; with
-   * the 20,000 limit measured here, maxconn above ~9,000 refuses to start).
+   * derives it from its file-descriptor limit (HAProxy needs 2.5 per connection with
+   * splicing on: client side, server side and maxconn/4 pipes of two; with the 20,000 limit
+   * measured here that is 7,600).
    */
   maxconn: number;
   /** Bounds how long old workers keep long-lived connections after a reload (default 60s). */

@@ -195,16 +195,9 @@ export class AmphoraDriver implements ProviderDriver {
   }
 }
 
-/**
- * The agent's budget counts two descriptors per connection, but the rendered defaults turn on
- * splicing, for which HAProxy also reserves `maxpipes` (maxconn/4 by default) pipes of two
- * descriptors each: with the 20,000 limit here, maxconn 9,500 asks for 23,790 and the reload
- * fails. So 2.5 descriptors per connection, with the agent's own reserve.
- */
+/** The agent sizes the budget from its descriptor limit (src/amphora/agent/haproxy.ts); at least 1 renders. */
 export function maxconnFor(info: AgentInfo): number {
-  const reserve = Math.max(1000, Math.ceil(info.fd_limit * 0.05));
-  const withPipes = Math.floor(((info.fd_limit - reserve) * 2) / 5);
-  return Math.max(1, Math.min(info.maxconn_budget, withPipes));
+  return Math.max(1, info.maxconn_budget);
 }
 
 /** The SINGLE amphora's id: a UUID derived from the load balancer's, so every worker picks the same one. */

@@ -254,11 +254,19 @@ export function fdLimit(): number {
 }
 
 /**
- * The largest global maxconn one HAProxy can start with: each connection may hold two
- * descriptors (client and server side); the rest covers listeners, checks, pollers and logs.
- * Measured here: limit 20000 → maxconn 9900 starts, 9990 fails with one listener.
+ * What one proxied connection costs HAProxy in descriptors: the client and the server side,
+ * plus the pipes it reserves for splicing (rendered configurations turn splicing on): HAProxy
+ * sizes `maxpipes` at maxconn/4 by default, two descriptors each. So 2 + 2/4 = 2.5.
+ * Measured here with the 20,000 limit: maxconn 9,500 asked for 23,790 descriptors and the
+ * reload failed; at 2.5 per connection the budget is 7,600 and HAProxy starts.
+ */
+export const FDS_PER_CONNECTION = 2 + 2 / 4;
+
+/**
+ * The largest global maxconn one HAProxy can start with under `limit` open files: the rest
+ * (5%, at least 1,000) covers listeners, checks, pollers, logs and the agent's own sockets.
  */
 export function maxconnBudget(limit = fdLimit()): number {
   const reserve = Math.max(1000, Math.ceil(limit * 0.05));
-  return Math.max(0, Math.floor((limit - reserve) / 2));
+  return Math.max(0, Math.floor((limit - reserve) / FDS_PER_CONNECTION));
 }
