@@ -1,8 +1,10 @@
 // End-to-end kit: a Fulcrum with its real data plane (embedded agent, HAProxy amphorae on
 // loopback VIPs), Node HTTP and TCP backends on 127.0.0.x that answer their own name, and
 // clients that send real requests through the VIP from a chosen source address.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
@@ -26,9 +28,13 @@ export interface E2E {
 }
 
 /** A Fulcrum with the real data plane in a fresh short temp dir (unix socket paths must stay short). */
-export async function startFulcrum(opts: { dataDir?: string; databaseUrl?: string } = {}): Promise<E2E> {
+export async function startFulcrum(opts: { dataDir?: string; databaseUrl?: string; logLines?: string[] } = {}): Promise<E2E> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fe-'));
-  const app = await testApp({ dataPlane: true, dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  const app = await testApp({
+    dataPlane: true, dataDir,
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    ...(opts.logLines ? { logLines: opts.logLines } : {}),
+  });
   return {
     app, dataDir,
     async close() {
@@ -68,7 +74,7 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  protocol?: 'HTTP' | 'TCP';
+  protocol?: 'HTTP' | 'HTTPS' | 'TCP';
   port?: number;
   listener?: Record<string, unknown>;
   pool?: Record<string, unknown>;
@@ -111,6 +117,12 @@ export interface Backend {
   hits: number;
   /** Headers of the last request (HTTP backends). */
   lastHeaders: IncomingMessage['headers'];
+  /** The last 200 requests (HTTP backends), health checks included. */
+  requests: Seen[];
+  /** The status each request is answered with (HTTP backends); 200 unless the test sets it. */
+  answer: (req: IncomingMessage) => number;
+  /** Milliseconds to wait before answering each request (HTTP backends); 0 unless the test sets it. */
+  delay: (req: IncomingMessage) => number;
   /** Open client connections right now. */
   open: number;
   /** Hard kill: the listening socket and every connection close at once, in-flight requests included. */
@@ -140,26 +152,42 @@ function track(server: Server | TcpServer, b: Backend): void {
   b.stopListening = () => server.close();
 }
 
+export interface Seen {
+  method: string;
+  url: string;
+  host: string | undefined;
+  version: string;
+  headers: IncomingMessage['headers'];
+}
+
 function blank(name: string, address: string): Backend {
-  return { name, address, port: 0, hits: 0, lastHeaders: {}, open: 0, close: async () => {}, stopListening: () => {} };
+  return {
+    name, address, port: 0, hits: 0, lastHeaders: {}, requests: [], answer: () => 200, delay: () => 0, open: 0,
+    close: async () => {}, stopListening: () => {},
+  };
 }
 
 /**
  * An HTTP backend answering its name (body and X-Backend header). `/slow?ms=N` answers after
  * N ms, so a test can hold a connection open on it.
  */
-export async function httpBackend(name: string, address = backendAddress(), opts: { keepAlive?: boolean } = {}): Promise<Backend> {
+export async function httpBackend(
+  name: string, address = backendAddress(), opts: { keepAlive?: boolean; tls?: boolean } = {},
+): Promise<Backend> {
   const b = blank(name, address);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     b.hits++;
     b.lastHeaders = req.headers;
-    const slow = /^\/slow\?ms=(\d+)/.exec(req.url ?? '');
+    b.requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, version: req.httpVersion, headers: req.headers });
+    if (b.requests.length > 200) b.requests.shift();
+    const slowMs = Number(/^\/slow\?ms=(\d+)/.exec(req.url ?? '')?.[1] ?? b.delay(req));
     // Without keep-alive HAProxy holds no idle connection to it that a kill could cut under a request.
     const close = opts.keepAlive === false ? { connection: 'close' } : {};
-    const answer = () => res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name, ...close }).end(name);
-    if (slow) setTimeout(answer, Number(slow[1]));
+    const answer = () => res.writeHead(b.answer(req), { 'content-type': 'text/plain', 'x-backend': name, ...close }).end(name);
+    if (slowMs > 0) setTimeout(answer, slowMs);
     else answer();
-  });
+  };
+  const server = opts.tls ? createHttpsServer(selfSigned(), handler) : createServer(handler);
   track(server, b);
   await new Promise<void>((r) => server.listen(0, address, r));
   b.port = (server.address() as AddressInfo).port;
@@ -179,6 +207,52 @@ export async function tcpBackend(name: string, address = backendAddress()): Prom
   await new Promise<void>((r) => server.listen(0, address, r));
   b.port = (server.address() as AddressInfo).port;
   return b;
+}
+
+let certificate: { key: string; cert: string } | undefined;
+/** A self-signed certificate and key for TLS backends, made once per run with openssl. */
+export function selfSigned(): { key: string; cert: string } {
+  if (certificate) return certificate;
+  const dir = mkdtempSync(join(tmpdir(), 'fe-tls-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=backend.e2e', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    certificate = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    return certificate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A port whose SYNs go unanswered: a listener with a backlog of 0 that never accepts, its
+ * queue filled by two connections of our own, so the kernel drops further SYNs (a connect
+ * there hangs until the connecting side's timeout). Node always accepts, hence Python.
+ */
+export async function blackhole(address = backendAddress()): Promise<{ address: string; port: number; close(): void }> {
+  const child = spawn('python3', ['-c', [
+    'import socket, sys, time',
+    `s = socket.socket(); s.bind((${JSON.stringify(address)}, 0)); s.listen(0)`,
+    'print(s.getsockname()[1], flush=True)',
+    'sys.stdin.read()',
+  ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    child.once('error', reject);
+  });
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    fillers.push(await new Promise<Socket>((resolve) => { const c = connect({ host: address, port }, () => resolve(c)); c.on('error', () => undefined); }));
+  }
+  return {
+    address, port,
+    close() {
+      for (const c of fillers) c.destroy();
+      child.kill();
+    },
+  };
 }
 
 export async function closeAll(backends: (Backend | undefined)[]): Promise<void> {
@@ -209,14 +283,18 @@ export interface HttpOptions {
   from?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** HTTPS (the backend's certificate is not verified). */
+  tls?: boolean;
 }
 
 /** One request on a fresh connection (`Connection: close`); status 0 when it failed. */
 export function httpGet(host: string, port: number, o: HttpOptions = {}): Promise<Reply> {
   return new Promise((resolve) => {
     const failed = () => resolve({ status: 0, backend: '', headers: {}, at: performance.now() });
-    const req = request({
+    const send = o.tls ? httpsRequest : request;
+    const req = send({
       host, port, path: o.path ?? '/', agent: false, localAddress: o.from, timeout: o.timeoutMs ?? 3000,
+      ...(o.tls ? { rejectUnauthorized: false } : {}),
       headers: { connection: 'close', ...o.headers },
     }, (res) => {
       let body = '';

@@ -70,6 +70,8 @@ export interface TestAppOptions extends Partial<Config> {
   checkRefs?: boolean;
   /** Runs amphorae on this compute driver (netns tests); the caller closes it. */
   compute?: Compute;
+  /** Collects the runtime's log lines (JSON, level info and up) here, for tests that check a reason was logged. */
+  logLines?: string[];
 }
 
 /** Accepts every ref: the API's own rules are under test, not the key manager. */
@@ -89,11 +91,13 @@ class AnyRefSecrets extends Secrets {
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const { dataPlane, checkRefs, compute, ...overrides } = options;
+  const { dataPlane, checkRefs, compute, logLines, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
   if (dataPlane) config.agent = { ...config.agent, port: 0 };
   const gate = new GatedDriver();
-  const log = pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
+  const log = logLines
+    ? pino({ level: 'info' }, { write: (line: string) => { logLines.push(line); } })
+    : pino({ level: process.env.FULCRUM_TEST_LOG ?? 'silent' });
   const anyRef = !(checkRefs ?? dataPlane);
   const runtime = await startRuntime(config, {
     log, driver: dataPlane || compute ? undefined : gate, compute,
