@@ -10,7 +10,7 @@ export function renderFrontend(f: FrontendIR): string {
     `maxconn ${f.maxconn}`,
     ...f.binds.map(renderBind),
     `timeout client ${f.timeoutClient}`,
-    ...(f.tcpInspectDelay ? [`tcp-request inspect-delay ${f.tcpInspectDelay}`] : []),
+    ...(f.tcpInspectDelay ? tcpInspect(f) : []),
     ...(f.log ? [`option ${f.mode === 'http' ? 'httplog' : 'tcplog'}`] : []),
     ...allowedCidrs(f.allowedCidrs),
     ...(f.hsts ? [`http-response set-header Strict-Transport-Security ${logFormatWord(f.hsts)}`] : []),
@@ -18,6 +18,19 @@ export function renderFrontend(f: FrontendIR): string {
     ...policies(f.policies),
     ...(f.defaultBackend ? [`default_backend ${f.defaultBackend}`] : []),
   ]);
+}
+
+/**
+ * In TCP mode the delay only acts through a content rule that waits for data: HAProxy holds
+ * a new connection until the client's first bytes arrive or the delay ends, then passes it
+ * on (a protocol whose server speaks first waits the whole delay). HTTP mode waits for the
+ * request anyway; there the delay bounds content rules only, as in Octavia.
+ */
+function tcpInspect(f: FrontendIR): string[] {
+  return [
+    `tcp-request inspect-delay ${f.tcpInspectDelay}`,
+    ...(f.mode === 'tcp' ? ['tcp-request content accept if { req.len gt 0 }'] : []),
+  ];
 }
 
 function renderBind(b: BindIR): string {

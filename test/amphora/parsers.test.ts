@@ -125,6 +125,13 @@ describe('server-state filter', () => {
     assert.deepEqual(kept, ['s1', 's3']);
     assert.match(filterServerState(state, next), /^1\n# be_id/);
   });
+
+  it('drops the row of a server found DOWN by checks the new config no longer runs', () => {
+    const down = state.replace('3 be 1 s1 127.0.0.1 2 0', '3 be 1 s1 127.0.0.1 0 0');
+    const rows = (cfg: string) => filterServerState(down, cfg).split('\n').filter((l) => /^\d+ be/.test(l)).map((l) => l.split(' ')[3]);
+    assert.deepEqual(rows('backend be\n  server s1 127.0.0.1:8081 check inter 1s\n  server s3 [::1]:8083\n'), ['s1', 's3']);
+    assert.deepEqual(rows('backend be\n  server s1 127.0.0.1:8081\n  server s3 [::1]:8083\n'), ['s3']);
+  });
 });
 
 describe('maxconn budget', () => {

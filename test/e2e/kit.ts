@@ -121,6 +121,8 @@ export interface Backend {
   requests: Seen[];
   /** The status each request is answered with (HTTP backends); 200 unless the test sets it. */
   answer: (req: IncomingMessage) => number;
+  /** Extra response headers (HTTP backends), e.g. a Set-Cookie. */
+  headers: (req: IncomingMessage) => Record<string, string>;
   /** Milliseconds to wait before answering each request (HTTP backends); 0 unless the test sets it. */
   delay: (req: IncomingMessage) => number;
   /** Open client connections right now. */
@@ -162,7 +164,7 @@ export interface Seen {
 
 function blank(name: string, address: string): Backend {
   return {
-    name, address, port: 0, hits: 0, lastHeaders: {}, requests: [], answer: () => 200, delay: () => 0, open: 0,
+    name, address, port: 0, hits: 0, lastHeaders: {}, requests: [], answer: () => 200, headers: () => ({}), delay: () => 0, open: 0,
     close: async () => {}, stopListening: () => {},
   };
 }
@@ -183,7 +185,7 @@ export async function httpBackend(
     const slowMs = Number(/^\/slow\?ms=(\d+)/.exec(req.url ?? '')?.[1] ?? b.delay(req));
     // Without keep-alive HAProxy holds no idle connection to it that a kill could cut under a request.
     const close = opts.keepAlive === false ? { connection: 'close' } : {};
-    const answer = () => res.writeHead(b.answer(req), { 'content-type': 'text/plain', 'x-backend': name, ...close }).end(name);
+    const answer = () => res.writeHead(b.answer(req), { 'content-type': 'text/plain', 'x-backend': name, ...close, ...b.headers(req) }).end(name);
     if (slowMs > 0) setTimeout(answer, slowMs);
     else answer();
   };
@@ -194,11 +196,15 @@ export async function httpBackend(
   return b;
 }
 
-/** A TCP backend: writes its name on every line it receives (`name\n`). */
-export async function tcpBackend(name: string, address = backendAddress()): Promise<Backend> {
+/**
+ * A TCP backend: writes its name on every line it receives (`name\n`); with `banner` it also
+ * speaks first, writing its name as soon as a connection reaches it.
+ */
+export async function tcpBackend(name: string, address = backendAddress(), opts: { banner?: boolean } = {}): Promise<Backend> {
   const b = blank(name, address);
   const server = createTcpServer((sock) => {
     b.hits++;
+    if (opts.banner) sock.write(`${name}\n`);
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => { for (let i = 0; i < d.split('\n').length - 1; i++) sock.write(`${name}\n`); });
     sock.on('error', () => undefined);
@@ -228,7 +234,7 @@ export function selfSigned(): { key: string; cert: string } {
 
 /**
  * A port whose SYNs go unanswered: a listener with a backlog of 0 that never accepts, its
- * queue filled by two connections of our own, so the kernel drops further SYNs (a connect
+ * queue filled by one connection of our own, so the kernel drops further SYNs (a connect
  * there hangs until the connecting side's timeout). Node always accepts, hence Python.
  */
 export async function blackhole(address = backendAddress()): Promise<{ address: string; port: number; close(): void }> {
@@ -242,10 +248,10 @@ export async function blackhole(address = backendAddress()): Promise<{ address: 
     child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
     child.once('error', reject);
   });
-  const fillers: Socket[] = [];
-  for (let i = 0; i < 2; i++) {
-    fillers.push(await new Promise<Socket>((resolve) => { const c = connect({ host: address, port }, () => resolve(c)); c.on('error', () => undefined); }));
-  }
+  const fillers = [await new Promise<Socket>((resolve) => {
+    const c = connect({ host: address, port }, () => resolve(c));
+    c.on('error', () => undefined);
+  })];
   return {
     address, port,
     close() {
@@ -354,16 +360,14 @@ export function tcpOpens(host: string, port: number): Promise<boolean> {
 export class TcpClient {
   private buffer = '';
   private waiters: ((line: string | null) => void)[] = [];
+  /** Resolves with performance.now() when the connection closes (either side). */
+  readonly closed: Promise<number>;
   private constructor(private readonly sock: Socket) {
+    this.closed = new Promise((resolve) => sock.once('close', () => resolve(performance.now())));
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => {
       this.buffer += d;
-      let at: number;
-      while ((at = this.buffer.indexOf('\n')) >= 0 && this.waiters.length > 0) {
-        const line = this.buffer.slice(0, at);
-        this.buffer = this.buffer.slice(at + 1);
-        this.waiters.shift()!(line);
-      }
+      this.drain();
     });
     sock.on('close', () => { for (const w of this.waiters.splice(0)) w(null); });
     sock.on('error', () => undefined);
@@ -377,8 +381,23 @@ export class TcpClient {
     });
   }
 
+  /** Hands buffered lines to waiting readers. */
+  private drain(): void {
+    let at: number;
+    while ((at = this.buffer.indexOf('\n')) >= 0 && this.waiters.length > 0) {
+      const line = this.buffer.slice(0, at);
+      this.buffer = this.buffer.slice(at + 1);
+      this.waiters.shift()!(line);
+    }
+  }
+
+  /** Answers the next line the backend sends unasked (a banner), or null. */
+  read(timeoutMs = 3000): Promise<string | null> {
+    return this.ask(timeoutMs, false);
+  }
+
   /** Sends a line; answers the reply line, or null when none came within `timeoutMs` (or the connection closed). */
-  ask(timeoutMs = 3000): Promise<string | null> {
+  ask(timeoutMs = 3000, send = true): Promise<string | null> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (line: string | null) => { if (!done) { done = true; clearTimeout(timer); resolve(line); } };
@@ -387,7 +406,8 @@ export class TcpClient {
         finish(null);
       }, timeoutMs);
       this.waiters.push(finish);
-      this.sock.write('ping\n');
+      if (send) this.sock.write('ping\n');
+      else this.drain();
     });
   }
 
