@@ -22,7 +22,8 @@ describe('load balancer lifecycle on the data plane', { skip: skipWithoutHaproxy
   const http = async (name: string) => { const b = await httpBackend(name); backends.push(b); return b; };
   const member = (b: Backend) => ({ address: b.address, protocol_port: b.port, name: b.name });
 
-  before(async () => { f = await startFulcrum(); });
+  const logLines: string[] = [];
+  before(async () => { f = await startFulcrum({ logLines }); });
   after(async () => {
     await closeAll(backends);
     await f?.close();
@@ -111,25 +112,37 @@ describe('load balancer lifecycle on the data plane', { skip: skipWithoutHaproxy
 
   // Every protocol is served now (SCTP is refused at the API), so the change the data plane
   // cannot apply is a UDP listener whose port someone else holds on the VIP.
-  test('a UDP listener the data plane cannot bind goes ERROR, and the last good configuration keeps serving', T, async () => {
+  test('a listener the data plane cannot bind: it alone goes ERROR with the reason logged, the last good configuration keeps serving, and deleting it makes the load balancer whole', T, async () => {
     const a = await http('lkg-udp');
     const s = await stack(f.app, { members: [member(a)] });
     const before = await agentStatus(f.app, s.lb.id);
     const port = await freePort();
     const squatter = createSocket('udp4');
     await new Promise<void>((r) => squatter.bind(port, s.vip, () => r()));
+    let bad: any;
     try {
-      const bad = (await api(f.app, 'POST', '/listeners', { listener: { loadbalancer_id: s.lb.id, protocol: 'UDP', protocol_port: port } })).listener;
+      bad = (await api(f.app, 'POST', '/listeners', { listener: { loadbalancer_id: s.lb.id, protocol: 'UDP', protocol_port: port } })).listener;
       await f.app.settle();
-      const lb = (await f.app.req('GET', `/v2/lbaas/loadbalancers/${s.lb.id}`, undefined, 'e2e')).body.loadbalancer;
-      assert.equal(lb.provisioning_status, 'ERROR');
+      // As Octavia's revert: the failed object is ERROR, what was only locked for it is ACTIVE again.
       assert.equal((await api(f.app, 'GET', `/listeners/${bad.id}`)).listener.provisioning_status, 'ERROR');
+      assert.equal((await api(f.app, 'GET', `/loadbalancers/${s.lb.id}`)).loadbalancer.provisioning_status, 'ACTIVE');
+      assert.equal((await api(f.app, 'GET', `/listeners/${s.listener.id}`)).listener.provisioning_status, 'ACTIVE');
     } finally {
       squatter.close();
     }
+    const failures = logLines.map((l) => JSON.parse(l)).filter((l) => l.load_balancer_id === s.lb.id && /apply_failed/.test(l.event));
+    assert.ok(failures.some((l) => l.event === 'worker.apply_failed'), 'the failure is logged with its load balancer');
+    assert.match(JSON.stringify(failures), new RegExp(`${port}`), `the logged reason names the port: ${JSON.stringify(failures)}`);
     assert.deepEqual(await spread(s.vip, s.port, 3), { 'lkg-udp': 3 });
     const after = await agentStatus(f.app, s.lb.id);
     assert.deepEqual([after.master_pid, after.reloads, after.sha256], [before.master_pid, before.reloads, before.sha256]);
+    // The load balancer is not stuck: the ERROR listener can be deleted and changes apply again.
+    await api(f.app, 'DELETE', `/listeners/${bad.id}`);
+    await settled(f.app, s.lb.id);
+    const b = await http('lkg-udp-b');
+    await api(f.app, 'POST', `/pools/${s.pool.id}/members`, { member: member(b) });
+    await settled(f.app, s.lb.id);
+    assert.deepEqual(await spread(s.vip, s.port, 4), { 'lkg-udp': 2, 'lkg-udp-b': 2 });
   });
 });
 
