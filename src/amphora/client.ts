@@ -66,8 +66,9 @@ export class AgentClient {
   }
 
   /** Member-only changes: `commands` run on the stats socket and `bundle` is written without reload. */
-  applyRuntime(amphoraId: string, generation: number, bundle: ConfigBundle, commands: string[]): Promise<ApplyResult> {
-    return this.call('POST', `/v1/amphorae/${encodeURIComponent(amphoraId)}/runtime`, { generation, bundle, commands });
+  applyRuntime(amphoraId: string, generation: number, bundle: ConfigBundle, commands: string[], baseSha256?: string): Promise<ApplyResult> {
+    const body = { generation, bundle, commands, ...(baseSha256 ? { base_sha256: baseSha256 } : {}) };
+    return this.call('POST', `/v1/amphorae/${encodeURIComponent(amphoraId)}/runtime`, body);
   }
 
   status(amphoraId: string): Promise<AmphoraStatus> {

@@ -55,6 +55,12 @@ export interface ApplyRuntimeRequest extends ApplyConfigRequest {
    * They run in order; at the first failure the agent reloads `bundle` instead.
    */
   commands: string[];
+  /**
+   * The sha256 of the bundle the commands were computed from. When the agent serves another
+   * one (restarted, rolled back, replaced), the commands do not apply and `bundle` is applied
+   * whole instead (action started/reloaded), so the controller needs no status call first.
+   */
+  base_sha256?: string;
 }
 
 export type ApplyAction =

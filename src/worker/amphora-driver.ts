@@ -131,25 +131,13 @@ export class AmphoraDriver implements ProviderDriver {
     const generation = graph.loadBalancer.generation;
     const last = this.applied.get(amphora.id);
     const commands = last && last.sha256 !== bundle.sha256 && last.certs === certs ? runtimeDelta(last.ir, ir) : null;
-    let result: ApplyResult;
-    if (commands && commands.length > 0 && (await this.stillServing(computeId, last!.sha256))) {
-      result = await client.applyRuntime(computeId, generation, bundle, commands);
-    } else {
-      result = await client.applyConfig(computeId, generation, bundle);
-    }
+    // Runtime commands only make sense against the configuration they were computed from:
+    // the agent applies the bundle whole when it no longer serves `last` (no status call first).
+    const result = commands && commands.length > 0
+      ? await client.applyRuntime(computeId, generation, bundle, commands, last!.sha256)
+      : await client.applyConfig(computeId, generation, bundle);
     this.applied.set(amphora.id, { ir, sha256: bundle.sha256, certs });
     return result;
-  }
-
-  /** Runtime commands only make sense against the configuration they were computed from. */
-  private async stillServing(computeId: string, sha256: string): Promise<boolean> {
-    try {
-      const status = await this.opts.compute.agentFor(computeId).status(computeId);
-      return status.running && status.sha256 === sha256;
-    } catch (err) {
-      if (err instanceof AgentRequestError && err.status === 404) return false;
-      throw err;
-    }
   }
 
   private async context(lb: LoadBalancer, computeId: string): Promise<AmphoraContext> {

@@ -181,6 +181,12 @@ describe('request shapes', () => {
     assert.throws(() => applyRuntimeRequest({ ...ok, commands: ['ok', 'two\nlines'] }), /commands\[1\]/);
   });
 
+  it('takes an optional base_sha256 (lower-cased) and refuses one that is not a sha256', () => {
+    assert.equal(applyRuntimeRequest({ ...ok, commands: [], base_sha256: sha.toUpperCase() }).base_sha256, sha);
+    assert.equal('base_sha256' in applyRuntimeRequest({ ...ok, commands: [] }), false);
+    assert.throws(() => applyRuntimeRequest({ ...ok, commands: [], base_sha256: 'abc' }), /base_sha256/);
+  });
+
   it('keeps bundle paths inside the config directory and amphora ids path-safe', () => {
     for (const p of ['haproxy.cfg', 'certs/x.pem', 'a/b/c']) assert.equal(badBundlePath(p), undefined, p);
     for (const p of ['', '/abs', '../x', 'a/../b', 'a//b', './a', '.hidden', 'a\\b', 'a\0b']) assert.ok(badBundlePath(p), p);

@@ -155,8 +155,17 @@ describe('runtime changes without reload', { skip: skipWithoutHaproxy, timeout: 
     assert.doesNotMatch(readFileSync(join(stateDir, 'amphorae', AMP, 'conf', 'haproxy.cfg'), 'utf8'), /nonsense/);
   });
 
+  it('applies the bundle whole when it no longer serves the base the commands were computed from', async () => {
+    const before = await client.status(AMP);
+    const res = await client.applyRuntime(AMP, 8, bundleOf(cfg([{ name: 's1', port: a.port, weight: 3 }])), ['set weight be/s1 3'], 'ab'.repeat(32));
+    assert.equal(res.action, 'reloaded');
+    assert.equal(res.runtime, undefined, 'no command ran');
+    assert.equal(res.reloads, before.reloads + 1);
+    assert.equal((await client.status(AMP)).stats.find((r) => r.name === 's1')?.weight, 3, 'the file says weight 3');
+  });
+
   it('refuses multi-line commands with 400', async () => {
-    const err = await client.applyRuntime(AMP, 8, bundleOf(cfg([{ name: 's1', port: a.port }])), ['set weight be/s1 1\nshutdown frontend fe']).catch((e) => e);
+    const err = await client.applyRuntime(AMP, 9, bundleOf(cfg([{ name: 's1', port: a.port }])), ['set weight be/s1 1\nshutdown frontend fe']).catch((e) => e);
     assert.ok(err instanceof AgentRequestError);
     assert.equal(err.status, 400);
   });

@@ -139,13 +139,34 @@ export class Amphora {
     return this.serialize(async () => this.withVrrp(req.bundle, await (async () => {
       const clock = new Clock();
       this.checkGeneration(req.generation);
+      const socket = this.runtimeSocket(req);
+      if (socket) {
+        // Straight to the stats socket: a HAProxy answering there is running. The master is
+        // asked afterwards, off the path of the change.
+        const ran = await this.runCommands(socket, req.commands);
+        clock.lap('commands_ms');
+        const running = ran.reached ? await this.master() : undefined;
+        if (running) return this.runtimeFirst(req, running, ran, clock);
+      }
       const running = await this.master();
       if (running && this.state?.sha256 === req.bundle.sha256) return this.unchanged(req, running, clock);
       if (!running) return this.startFresh(req, clock);
-      const socket = haproxy.configDirectives(this.files.readConfig(), this.files.confDir).statsSocket;
-      if (!this.state || !socket) return this.checkAndReload(req, running, clock);
-      return this.runtimeFirst(req, running, socket, clock);
+      return this.checkAndReload(req, running, clock);
     })()));
+  }
+
+  /**
+   * The stats socket the commands run on, when they apply: this amphora serves a bundle, the
+   * commands were computed from that one (`base_sha256`), and the request changes something.
+   */
+  private runtimeSocket(req: ApplyRuntimeRequest): string | undefined {
+    if (!this.state || req.bundle.sha256 === this.state.sha256) return undefined;
+    if (req.base_sha256 !== undefined && req.base_sha256 !== this.state.sha256) return undefined;
+    try {
+      return haproxy.configDirectives(this.files.readConfig(), this.files.confDir).statsSocket;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -155,9 +176,8 @@ export class Amphora {
    * A file the check refuses (a renderer bug) is answered 422 after the commands are undone:
    * the current file is reloaded with the servers' state from just before them.
    */
-  private async runtimeFirst(req: ApplyRuntimeRequest, running: MasterProc, socket: string, clock: Clock): Promise<ApplyResult> {
-    const { snapshot, answers } = await this.runCommands(socket, req.commands);
-    clock.lap('commands_ms');
+  private async runtimeFirst(req: ApplyRuntimeRequest, running: MasterProc, ran: Ran, clock: Clock): Promise<ApplyResult> {
+    const { snapshot, answers } = ran;
     let warnings: string[];
     try {
       warnings = await this.stageAndCheck(req.bundle);
@@ -178,14 +198,18 @@ export class Amphora {
     return { ...this.result(req, 'runtime-fallback', proc, clock, warnings), runtime: answers };
   }
 
-  /** Runs the commands on one stats-socket session, after a `show servers state` kept for undo. */
-  private async runCommands(socket: string, commands: string[]): Promise<{ snapshot?: string; answers: RuntimeAnswer[] }> {
+  /**
+   * Runs the commands on one stats-socket session, after a `show servers state` kept for undo.
+   * `reached` is false when nothing listens on the socket (HAProxy is not running).
+   */
+  private async runCommands(socket: string, commands: string[]): Promise<Ran> {
     try {
-      const [state, ...answers] = await session(socket, [SNAPSHOT, ...commands], { timeoutMs: 10_000, connectRetryMs: 500 });
-      if (state && !state.ok) return { answers: [{ ...state, command: commands[0] ?? '' }] };
-      return { snapshot: state?.answer, answers };
+      const [state, ...answers] = await session(socket, [SNAPSHOT, ...commands], { timeoutMs: 10_000, connectRetryMs: 100 });
+      if (state && !state.ok) return { reached: true, answers: [{ ...state, command: commands[0] ?? '' }] };
+      return { reached: true, snapshot: state?.answer, answers };
     } catch (err) {
-      return { answers: [{ command: commands[0] ?? '', ok: false, answer: `stats socket: ${(err as Error).message}` }] };
+      const reached = !UNREACHED.has((err as NodeJS.ErrnoException).code ?? '');
+      return { reached, answers: [{ command: commands[0] ?? '', ok: false, answer: `stats socket: ${(err as Error).message}` }] };
     }
   }
 
@@ -502,6 +526,14 @@ class Clock {
 
 /** Kept before the commands run: the servers' state to go back to if the file is refused. */
 const SNAPSHOT = 'show servers state';
+/** Connecting to the stats socket failed this way: no HAProxy behind it. */
+const UNREACHED = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
+
+interface Ran {
+  reached: boolean;
+  snapshot?: string;
+  answers: RuntimeAnswer[];
+}
 
 function udpConfigOf(bundle: ConfigBundle): UdpConfig | null {
   const file = bundle.files.find((f) => f.path === UDP_CONFIG_FILE);

@@ -65,7 +65,10 @@ export function applyConfigRequest(body: unknown): ApplyConfigRequest {
 
 export function applyRuntimeRequest(body: unknown): ApplyRuntimeRequest {
   if (!isObject(body)) throw new BadRequest('body: must be a JSON object');
-  onlyKeys(body, ['generation', 'bundle', 'commands'], 'body');
+  onlyKeys(body, ['generation', 'bundle', 'commands', 'base_sha256'], 'body');
+  if (body.base_sha256 !== undefined && (typeof body.base_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(body.base_sha256))) {
+    throw new BadRequest('base_sha256: must be 64 hex digits');
+  }
   if (!Array.isArray(body.commands) || body.commands.length > MAX_COMMANDS) {
     throw new BadRequest(`commands: must be an array of at most ${MAX_COMMANDS} strings`);
   }
@@ -73,5 +76,8 @@ export function applyRuntimeRequest(body: unknown): ApplyRuntimeRequest {
     const why = badCommand(c);
     if (why) throw new BadRequest(`commands[${i}]: ${why}`);
   });
-  return { generation: generation(body.generation), bundle: bundle(body.bundle), commands: body.commands as string[] };
+  return {
+    generation: generation(body.generation), bundle: bundle(body.bundle), commands: body.commands as string[],
+    ...(body.base_sha256 !== undefined ? { base_sha256: (body.base_sha256 as string).toLowerCase() } : {}),
+  };
 }
