@@ -169,4 +169,17 @@ describe('runtime changes without reload', { skip: skipWithoutHaproxy, timeout: 
     assert.ok(err instanceof AgentRequestError);
     assert.equal(err.status, 400);
   });
+
+  it('starts HAProxy from the bundle when nothing answers on the stats socket any more', async () => {
+    const dead = await client.status(AMP);
+    for (const pid of [dead.master_pid!, ...dead.workers.map((w) => w.pid)]) process.kill(pid, 'SIGKILL');
+    while ((await client.status(AMP)).running) await new Promise((r) => setTimeout(r, 20));
+    const res = await client.applyRuntime(AMP, 10, bundleOf(cfg([{ name: 's1', port: a.port }, { name: 's2', port: b.port }])), [
+      `add server be/s2 127.0.0.1:${b.port}`,
+      'enable server be/s2',
+    ], (await client.status(AMP)).sha256);
+    assert.equal(res.action, 'started');
+    assert.notEqual(res.master_pid, dead.master_pid);
+    await firstServed(port, 'b');
+  });
 });
