@@ -43,7 +43,7 @@ export async function startFulcrum(dataDir: string, port: number): Promise<Fulcr
   const out = openSync(join(dataDir, 'fulcrum.log'), 'a');
   const child = spawn(process.execPath, [
     '--import', 'tsx', join(ROOT, 'bench/dataplane/fulcrum.ts'), 'up',
-    '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--agent-port', '0', '--log-level', 'info',
+    '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--agent-port', '0', '--log-level', 'info', '--auth', 'noauth',
   ], { cwd: ROOT, stdio: ['ignore', out, out] });
   closeSync(out);
   let exited: string | undefined;
