@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import {
-  agentStatus, alive, amphoraOf, api, closeAll, firstServed, freePort, httpBackend, portClosed, settled,
-  skipWithoutHaproxy, spread, stack, startFulcrum, Traffic,
+  agentStatus, alive, amphoraOf, api, closeAll, firstServed, freePort, httpBackend, httpGet, portClosed, settled,
+  skipWithoutHaproxy, sleep, spread, stack, startFulcrum, Traffic,
 } from './kit.ts';
 import type { Backend, E2E } from './kit.ts';
 import { killHaproxyUnder, SUBNET } from '../kit/app.ts';
@@ -203,5 +203,79 @@ describe('a controller crash between apply and finalize', { skip: skipWithoutHap
     assert.equal(after.reloads, before.reloads, 'no reload, neither for the member nor for the repair');
     assert.deepEqual(traffic.failures(), [], `${traffic.replies.length} requests across the restart`);
     assert.deepEqual(await spread(s.vip, s.port, 4), { 'crash-a': 2, 'crash-b': 2 });
+  });
+});
+
+describe('a worker stopped mid-change, on a reload and on a delete', { skip: skipWithoutHaproxy, timeout: 120_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fk-'));
+  const databaseUrl = `sqlite:${join(dataDir, 'fulcrum.sqlite')}`;
+  const started: E2E[] = [];
+  const backends: Backend[] = [];
+  after(async () => {
+    await closeAll(backends);
+    for (const e of started.reverse()) await e.close().catch(() => undefined);
+    await killHaproxyUnder(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the next run on the same database finishes both: the new listener ACTIVE without another reload, the deleted load balancer DELETED', { timeout: 90_000 }, async () => {
+    const [a, c] = [await httpBackend('mid-a'), await httpBackend('mid-c')];
+    backends.push(a, c);
+    const first = await startFulcrum({ dataDir, databaseUrl });
+    started.push(first);
+    const kept = await stack(first.app, { members: [{ address: a.address, protocol_port: a.port }] });
+    const gone = await stack(first.app, { members: [{ address: c.address, protocol_port: c.port }] });
+
+    // The API commits both changes; the worker applies them on the agent (a reload for the
+    // listener, the amphora's removal for the delete) and stops before finalize.
+    const runtime = first.app.runtime;
+    await runtime.reconciler.stop();
+    runtime.deps.wake = () => undefined;
+    const port2 = await freePort();
+    const listener2 = (await api(first.app, 'POST', '/listeners', {
+      listener: { loadbalancer_id: kept.lb.id, protocol: 'HTTP', protocol_port: port2 },
+    })).listener;
+    assert.equal((await first.app.req('DELETE', `/v2/lbaas/loadbalancers/${gone.lb.id}?cascade=true`, undefined, 'e2e')).status, 204);
+    await runtime.dataPlane!.driver.apply((await runtime.store.graph(kept.lb.id))!);
+    await runtime.dataPlane!.driver.remove((await runtime.store.graph(gone.lb.id))!);
+    // Applied: the new frontend answers (503: no pool yet), the deleted VIP is closed.
+    assert.equal((await httpGet(kept.vip, port2)).status, 503);
+    await portClosed(gone.vip, gone.port);
+    const applied = await agentStatus(first.app, kept.lb.id);
+    await runtime.close();
+    started.splice(started.indexOf(first), 1);
+
+    const traffic = new Traffic(kept.vip, kept.port, 2);
+    let second: E2E;
+    try {
+      second = await startFulcrum({ dataDir, databaseUrl });
+      started.push(second);
+      const deadline = Date.now() + 10_000;
+      const show = async (path: string) => second.app.req('GET', `/v2/lbaas${path}`, undefined, 'e2e');
+      let lb = (await show(`/loadbalancers/${kept.lb.id}`)).body.loadbalancer;
+      while (lb.provisioning_status !== 'ACTIVE' && Date.now() < deadline) {
+        await sleep(50);
+        lb = (await show(`/loadbalancers/${kept.lb.id}`)).body.loadbalancer;
+      }
+      assert.equal(lb.provisioning_status, 'ACTIVE');
+      assert.equal((await show(`/listeners/${listener2.id}`)).body.listener.provisioning_status, 'ACTIVE');
+      let deleted = await show(`/loadbalancers/${gone.lb.id}`);
+      while (deleted.status !== 404 && deleted.body.loadbalancer.provisioning_status !== 'DELETED' && Date.now() < deadline) {
+        await sleep(50);
+        deleted = await show(`/loadbalancers/${gone.lb.id}`);
+      }
+      assert.ok(deleted.status === 404 || deleted.body.loadbalancer.provisioning_status === 'DELETED', JSON.stringify(deleted.body));
+      assert.equal(await amphoraOf(second.app, gone.lb.id), undefined, 'its amphora row is gone');
+    } finally {
+      await traffic.stop();
+    }
+    const repaired = await agentStatus(second!.app, kept.lb.id);
+    assert.deepEqual([repaired.master_pid, repaired.reloads, repaired.sha256], [applied.master_pid, applied.reloads, applied.sha256],
+      'the repair found the bundle already serving');
+    assert.deepEqual(traffic.failures(), [], `${traffic.replies.length} requests across the restart`);
+    assert.deepEqual(await spread(kept.vip, kept.port, 2), { 'mid-a': 2 });
+    // The freed VIP can be taken again.
+    const again = (await api(second!.app, 'POST', '/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET, vip_address: gone.vip } })).loadbalancer;
+    await settled(second!.app, again.id);
   });
 });
