@@ -43,6 +43,7 @@ export class Amphora {
   private queue: Promise<unknown> = Promise.resolve();
   /** UDP listeners: served by the agent itself (udp.ts), from the bundle's udp.json. */
   private readonly udp: UdpEngine;
+  private readonly netns: string | undefined;
 
   readonly keepalived: ka.KeepalivedPaths;
   /** The HAProxy master the watcher checks (ACTIVE_STANDBY only); undefined while none should run. */
@@ -54,6 +55,7 @@ export class Amphora {
     this.files = new AmphoraFiles(stateDir, id, bin, opts.netns);
     this.keepalived = ka.keepalivedPaths(opts.keepalivedBin ?? '/usr/sbin/keepalived', this.files.dir, this.files.confDir, opts.netns);
     this.udp = new UdpEngine(log, id);
+    this.netns = opts.netns;
     this.state = this.files.readState();
   }
 
@@ -233,6 +235,10 @@ export class Amphora {
       config = udpConfigOf(bundle);
     } catch (err) {
       throw new AgentFailure(422, { code: 'config_invalid', message: `${UDP_CONFIG_FILE}: ${(err as Error).message}` });
+    }
+    // The engine's sockets live in the agent's own namespace; it cannot bind a VIP inside another.
+    if (this.netns && config && config.listeners.length > 0) {
+      throw new AgentFailure(422, { code: 'config_invalid', message: `UDP listeners are not served yet on amphorae in a network namespace (${this.netns}): the agent's UDP engine binds in its own (docs/udp.md)` });
     }
     try {
       await this.udp.apply(config);
