@@ -23,4 +23,5 @@ export default tseslint.config(
   layer(['src/amphora/agent/**'], ['**/store/*', '**/api/*', '**/service/*'], 'the agent never imports the store, the API or services'),
   layer(['src/store/**'], ['../api/*', '../service/*', '../worker/*'], 'the store sits below services and the API'),
   layer(['src/service/**'], ['../api/*'], 'services do not know about HTTP'),
+  layer(['src/identity/**'], ['../api/*', '../service/*', '../worker/*'], 'src/identity sits beside services: domain and store only'),
 );
