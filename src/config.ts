@@ -35,6 +35,21 @@ export interface Config {
   secretsKeyFile: string | null;
   /** The amphora agent `fulcrum up` embeds: HAProxy amphorae on this host (state in dataDir). */
   agent: AgentConfig;
+  /** The health role: heartbeats, operating status, statistics, automatic failover. */
+  health: HealthConfig;
+}
+
+export interface HealthConfig {
+  /** Where heartbeats are received (UDP); a taken port falls back to a free one. */
+  listen: { host: string; port: number };
+  /** How often each amphora beats (heartbeat_interval). */
+  heartbeatIntervalMs: number;
+  /** An amphora silent this long is failed over (heartbeat_timeout). */
+  heartbeatTimeoutMs: number;
+  /** HMAC key (heartbeat_key); when absent, generated once into <dataDir>/heartbeat.key. */
+  key?: string;
+  /** More amphorae due for failover at once than this: none is failed over (failover_threshold). */
+  failoverThreshold: number;
 }
 
 export interface IdentityConfig {
@@ -67,6 +82,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'info',
     secretsKeyFile: null,
     agent: { port: 9443, haproxyBin: '/usr/sbin/haproxy' },
+    health: { listen: { host: '127.0.0.1', port: 5555 }, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000, failoverThreshold: 10 },
     ...overrides,
   };
 }

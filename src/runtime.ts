@@ -21,6 +21,9 @@ import { AmphoraDriver } from './worker/amphora-driver.ts';
 import { SecretBox, loadSecretKey } from './drivers/secrets/box.ts';
 import { Secrets } from './drivers/secrets/secrets.ts';
 import type { Compute } from './drivers/compute/compute.ts';
+import { HealthRole } from './health/health.ts';
+import { heartbeatKey } from './health/key.ts';
+import { replaceAmphora } from './service/failover.ts';
 
 export interface Runtime {
   config: Config;
@@ -32,6 +35,8 @@ export interface Runtime {
   dataPlane?: { compute: LocalCompute; driver: AmphoraDriver };
   /** The amphora driver over RuntimeOptions.compute, when one was given. */
   amphoraDriver?: AmphoraDriver;
+  /** The health role; runs with the embedded data plane. */
+  health?: HealthRole;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,13 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   await ensureLoopbackNetwork(store, logger);
   const box = new SecretBox(secretKey(config));
   const secrets = opts.secrets ? opts.secrets(store, box) : new Secrets(store, box);
-  const dataPlane = opts.driver || opts.compute ? undefined : await startDataPlane(config, store, secrets, logger);
+  // Services exist only after the data plane; failovers the health role starts wait for them.
+  // The health role runs with the embedded data plane (agents of an external compute driver
+  // would need its address and key: not wired yet).
+  const late: { deps?: ServiceDeps } = {};
+  const health = opts.driver || opts.compute ? undefined : await startHealth(config, store, logger, (id, reason) =>
+    late.deps ? replaceAmphora(late.deps, id, reason) : Promise.resolve(false));
+  const dataPlane = opts.driver || opts.compute ? undefined : await startDataPlane(config, store, secrets, logger, health);
   const external = opts.compute && !opts.driver
     ? new AmphoraDriver({ store, compute: opts.compute, secrets, log: logger.child({ role: 'worker', driver: 'amphora', compute: opts.compute.name }) })
     : undefined;
@@ -78,12 +89,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     },
   });
   const deps: ServiceDeps = { store, config, log: logger, secrets, wake: (id) => reconciler.wake(id) };
+  late.deps = deps;
   const app = await buildApp(deps);
   reconciler.start();
   return {
-    config, store, deps, reconciler, app, dataPlane, amphoraDriver: dataPlane?.driver ?? external,
+    config, store, deps, reconciler, app, dataPlane, health, amphoraDriver: dataPlane?.driver ?? external,
     async close() {
       await app.close();
+      await health?.close();
       await reconciler.stop();
       // HAProxy keeps serving: the next start's agent adopts it.
       await dataPlane?.compute.close();
@@ -93,10 +106,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
 }
 
 /** The PKI and the agent in the data dir, and the amphora driver that uses them. */
-async function startDataPlane(config: Config, store: Store, secrets: Secrets, log: Logger) {
+async function startDataPlane(config: Config, store: Store, secrets: Secrets, log: Logger, health: HealthRole | undefined) {
   mkdirSync(config.dataDir, { recursive: true });
+  const target = health?.receiver.address();
   const compute = await LocalCompute.start({
     dataDir: config.dataDir, port: config.agent.port, haproxyBin: config.agent.haproxyBin, log,
+    heartbeat: target && {
+      targets: [target], key: heartbeatKey(config.dataDir, config.health.key), intervalMs: config.health.heartbeatIntervalMs,
+    },
   });
   return { compute, driver: new AmphoraDriver({ store, compute, secrets, log: log.child({ role: 'worker', driver: 'amphora' }) }) };
 }
@@ -106,4 +123,24 @@ function secretKey(config: Config): Buffer {
   if (config.secretsKeyFile) return loadSecretKey(config.secretsKeyFile);
   if (config.databaseUrl.includes(':memory:')) return randomBytes(32);
   return loadSecretKey(join(config.dataDir, 'secrets.key'));
+}
+
+/** The health role on its UDP port (a taken port falls back to a free one: only our agents send to it). */
+async function startHealth(config: Config, store: Store, log: Logger, failover: (id: string, reason: string) => Promise<boolean>) {
+  mkdirSync(config.dataDir, { recursive: true });
+  const h = config.health;
+  const make = (port: number) => new HealthRole({
+    store, log: log.child({ role: 'health' }), listen: { host: h.listen.host, port }, key: heartbeatKey(config.dataDir, h.key),
+    intervalMs: h.heartbeatIntervalMs, timeoutMs: h.heartbeatTimeoutMs, failoverThreshold: h.failoverThreshold, failover,
+  });
+  let role = make(h.listen.port);
+  try {
+    await role.start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.listen.port === 0) throw err;
+    log.warn({ event: 'health.port_taken', port: h.listen.port }, 'heartbeat port in use; listening on a free port instead');
+    role = make(0);
+    await role.start();
+  }
+  return role;
 }

@@ -9,6 +9,7 @@ import { controllerCredentials, openCertificateAuthority, provisionAgent } from 
 import { startAgent } from './agent/server.ts';
 import type { RunningAgent } from './agent/server.ts';
 import type { AgentLog } from './agent/amphora.ts';
+import type { HeartbeatOptions } from './agent/heartbeat.ts';
 
 export interface EmbeddedAgentOptions {
   dataDir: string;
@@ -16,6 +17,7 @@ export interface EmbeddedAgentOptions {
   port?: number;
   haproxyBin?: string;
   log?: AgentLog;
+  heartbeat?: HeartbeatOptions;
 }
 
 export interface EmbeddedAgent extends RunningAgent {
@@ -29,7 +31,7 @@ export async function startEmbeddedAgent(opts: EmbeddedAgentOptions): Promise<Em
   const tls = provisionAgent(openCertificateAuthority(pkiDir), join(opts.dataDir, 'agent', 'pki'), host, []);
   const running = await startAgent({
     listen: { host: '127.0.0.1', port: opts.port ?? 0 }, stateDir: join(opts.dataDir, 'agent', 'state'),
-    haproxyBin: opts.haproxyBin, log: opts.log, host, tls,
+    haproxyBin: opts.haproxyBin, log: opts.log, host, tls, heartbeat: opts.heartbeat,
   });
   const client = new AgentClient({ url: running.url, ...controller });
   return {

@@ -207,6 +207,19 @@ export interface ListenerStats {
   active_connections: number;
   total_connections: number;
   request_errors: number;
+  /**
+   * The raw HAProxy counters last added in, and the worker they came from (health role):
+   * the base for the next delta, so totals never go backwards when HAProxy restarts counting.
+   */
+  counters?: RawCounters | null;
+}
+
+export interface RawCounters {
+  epoch: string;
+  bytes_in: number;
+  bytes_out: number;
+  total_connections: number;
+  request_errors: number;
 }
 
 /** The objects that make up one load balancer, as the worker and the status tree need them. */

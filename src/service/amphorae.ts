@@ -9,6 +9,7 @@ import type { ServiceDeps } from './deps.ts';
 import { now } from './deps.ts';
 import { admin } from './flavorprofiles.ts';
 import { underLoadBalancer } from './lock.ts';
+import { retire } from './failover.ts';
 
 /** An amphora with the project of its load balancer, which the list can filter on. */
 export interface AmphoraView {
@@ -51,12 +52,13 @@ export async function amphoraStats(deps: ServiceDeps, ctx: RequestContext, id: s
 }
 
 /**
- * Failover rebuilds the amphora's load balancer: it takes the LB lock (409 unless ACTIVE),
- * so the worker applies the whole graph again on fresh amphorae. A spare has nothing to lock.
+ * Failover replaces the amphora: under the LB lock (409 unless ACTIVE) it is marked
+ * PENDING_DELETE, so the worker brings up a new one with the same VIP and the whole graph,
+ * then removes this one (service/failover.ts). A spare has nothing to lock.
  */
 export async function failoverAmphora(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<void> {
   const amphora = await getAmphora(deps, ctx, id);
-  if (amphora.load_balancer_id) await underLoadBalancer(deps, amphora.load_balancer_id, {}, async () => undefined);
+  if (amphora.load_balancer_id) await underLoadBalancer(deps, amphora.load_balancer_id, {}, (tx) => retire(tx, { id }));
   deps.log.info({ event: 'amphora.failover', amphora_id: id, load_balancer_id: amphora.load_balancer_id });
 }
 

@@ -9,6 +9,7 @@ import type { RequestContext } from '../domain/context.ts';
 import type { Store } from '../store/store.ts';
 import type { ServiceDeps } from './deps.ts';
 import { now } from './deps.ts';
+import { retire } from './failover.ts';
 import { load, owningProject, underLoadBalancer, visible } from './lock.ts';
 import { checkQuota } from './quota.ts';
 import { provider } from './providers.ts';
@@ -177,7 +178,8 @@ export async function deleteLoadBalancer(deps: ServiceDeps, ctx: RequestContext,
 
 export async function failoverLoadBalancer(deps: ServiceDeps, ctx: RequestContext, id: string): Promise<void> {
   await liveLoadBalancer(deps, ctx, id);
-  await underLoadBalancer(deps, id, {}, async () => undefined);
+  // Every amphora of the LB is replaced (a provider without amphorae just re-applies).
+  await underLoadBalancer(deps, id, {}, (tx) => retire(tx, { load_balancer_id: id }));
   deps.log.info({ event: 'lb.failover', load_balancer_id: id });
 }
 

@@ -35,6 +35,8 @@ export const LATER: SchemaChange[] = [
     tables: ['identity_project', 'identity_user', 'identity_role_assignment', 'identity_app_credential', 'identity_token'],
   },
   { name: '0002_secrets', tables: ['secret', 'secret_container'] },
+  // The health role's base for counter deltas (src/domain/counters.ts).
+  { name: '0002_health_counters', columns: { listener_stats: ['counters'] } },
 ];
 
 export interface SchemaChange {

@@ -149,7 +149,7 @@ export const TABLES: { [K in Kind]: TableSpec & { columns: Record<keyof Entities
     key: ['listener_id', 'amphora_id'],
     columns: {
       listener_id: 'text', amphora_id: 'text', bytes_in: 'bigint', bytes_out: 'bigint',
-      active_connections: 'bigint', total_connections: 'bigint', request_errors: 'bigint',
+      active_connections: 'bigint', total_connections: 'bigint', request_errors: 'bigint', counters: 'json',
     },
   },
   // The built-in identity (`--auth builtin`): see src/identity/.

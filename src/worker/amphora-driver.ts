@@ -68,6 +68,7 @@ export class AmphoraDriver implements ProviderDriver {
         event: 'amphora.applied', ...ids, action: result.action, duration_ms: result.duration_ms,
         timings: result.timings, reloads: result.reloads, master_pid: result.master_pid,
       });
+      await this.retireReplaced(lb);
     } catch (err) {
       // The agent may now serve something else (rolled back, or nothing): no runtime delta next time.
       this.applied.delete(amphora.id);
@@ -102,7 +103,7 @@ export class AmphoraDriver implements ProviderDriver {
 
   async remove(graph: LoadBalancerGraph): Promise<void> {
     const lb = graph.loadBalancer;
-    const rows = await this.opts.store.find('amphora', { load_balancer_id: lb.id });
+    const rows = (await this.opts.store.find('amphora', { load_balancer_id: lb.id })).filter((a) => a.status !== 'DELETED');
     for (const row of rows) (this.opts.compute as { remember?(id: string, ip: string | null): void }).remember?.(row.compute_id ?? row.id, row.lb_network_ip);
     // The derived ids too: an amphora the agent runs is removed even if its row is gone.
     const derived = [amphoraIdOf(lb.id), ...(lb.topology === 'ACTIVE_STANDBY' ? ROLES.map((r) => amphoraIdFor(lb.id, r)) : [])];
@@ -152,11 +153,35 @@ export class AmphoraDriver implements ProviderDriver {
     };
   }
 
-  /** The load balancer's amphora row, created (ALLOCATED, STANDALONE) on its first apply. */
+  /**
+   * Failover: once the new amphora serves, the ones it replaces (PENDING_DELETE) are stopped
+   * and their rows end DELETED, as Octavia's do. One that cannot be removed now (its agent is
+   * unreachable) stays PENDING_DELETE and is tried again at the next apply.
+   */
+  private async retireReplaced(lb: LoadBalancer): Promise<void> {
+    const old = await this.opts.store.find('amphora', { load_balancer_id: lb.id, status: 'PENDING_DELETE' });
+    for (const row of old) {
+      try {
+        await this.opts.compute.delete(row.compute_id ?? row.id);
+      } catch (err) {
+        this.opts.log.warn({ event: 'amphora.retire_failed', load_balancer_id: lb.id, amphora_id: row.id, error: (err as Error).message });
+        continue;
+      }
+      this.applied.delete(row.id);
+      await this.opts.store.update('amphora', row.id, { status: 'DELETED', updated_at: new Date().toISOString() });
+      this.opts.log.info({ event: 'amphora.failover.retired', load_balancer_id: lb.id, amphora_id: row.id });
+    }
+  }
+
+  /**
+   * The load balancer's amphora row, created (ALLOCATED, STANDALONE) on its first apply and
+   * after a failover retired the previous one. The id is derived from the LB's and the
+   * number of amphorae it has had, so racing workers still agree on it.
+   */
   private async ensureAmphora(lb: LoadBalancer): Promise<Amphora> {
     const existing = await this.liveAmphora(lb.id);
     if (existing) return existing;
-    const id = amphoraIdOf(lb.id);
+    const id = amphoraIdOf(lb.id, await this.opts.store.count('amphora', { load_balancer_id: lb.id }));
     const placement = this.opts.compute.place(id);
     const row: Amphora = {
       id, load_balancer_id: lb.id, compute_id: placement.computeId, lb_network_ip: placement.lbNetworkIp,
@@ -188,9 +213,12 @@ export function maxconnFor(info: AgentInfo): number {
   return Math.max(1, info.maxconn_budget);
 }
 
-/** The SINGLE amphora's id: a UUID derived from the load balancer's, so every worker picks the same one. */
-export function amphoraIdOf(lbId: string): string {
-  const h = createHash('sha256').update(`fulcrum-amphora:${lbId}:${ROLE}`).digest('hex');
+/**
+ * The SINGLE amphora's id: a UUID derived from the load balancer's (and, after failovers, how
+ * many amphorae came before), so every worker picks the same one.
+ */
+export function amphoraIdOf(lbId: string, previous = 0): string {
+  const h = createHash('sha256').update(`fulcrum-amphora:${lbId}:${ROLE}${previous > 0 ? `:${previous}` : ''}`).digest('hex');
   // Shaped as a version-4-style UUID so clients that validate ids accept it.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

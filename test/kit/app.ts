@@ -94,6 +94,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const { dataPlane, checkRefs, compute, logLines, ...overrides } = options;
   const config = defaultConfig({ databaseUrl: 'sqlite::memory:', workerPollMs: 50, ...overrides });
   if (dataPlane) config.agent = { ...config.agent, port: 0 };
+  if (dataPlane) config.health = { ...config.health, listen: { ...config.health.listen, port: 0 } };
   const gate = new GatedDriver();
   const log = logLines
     ? pino({ level: 'info' }, { write: (line: string) => { logLines.push(line); } })

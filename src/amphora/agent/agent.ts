@@ -8,6 +8,8 @@ import { Amphora } from './amphora.ts';
 import type { AgentLog } from './amphora.ts';
 import { AmphoraFiles } from './files.ts';
 import { fdLimit, haproxyVersion, maxconnBudget } from './haproxy.ts';
+import { HeartbeatSender } from './heartbeat.ts';
+import type { HeartbeatOptions } from './heartbeat.ts';
 
 export interface AgentOptions {
   stateDir: string;
@@ -22,6 +24,8 @@ export interface AgentOptions {
    */
   netnsPrefix?: string;
   keepalivedBin?: string;
+  /** Where and how to send heartbeats; none are sent without it. */
+  heartbeat?: HeartbeatOptions;
 }
 
 /** How often the HAProxy of an ACTIVE_STANDBY amphora is checked: bounds the extra failover time. */
@@ -34,6 +38,7 @@ export class Agent {
   private watcher: NodeJS.Timeout | undefined;
   private netnsPrefix: string | undefined;
   private keepalivedBin: string | undefined;
+  heartbeats: HeartbeatSender | undefined;
   private constructor(
     readonly stateDir: string,
     readonly haproxyBin: string,
@@ -62,7 +67,14 @@ export class Agent {
       for (const a of agent.amphorae.values()) a.watch();
     }, WATCH_MS);
     agent.watcher.unref();
+    // Started by startAgent once the API listens, so an agent that fails to start never beats.
+    if (opts.heartbeat) agent.heartbeats = new HeartbeatSender(agent, opts.heartbeat);
     return agent;
+  }
+
+  /** Amphorae with an applied configuration (the ones that send heartbeats). */
+  applied(): Amphora[] {
+    return [...this.amphorae.values()].filter((a) => a.applied);
   }
 
   /** The amphora `id`, known or new (a new one has nothing applied until its first bundle). */

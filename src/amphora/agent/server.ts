@@ -143,6 +143,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   });
   const { port } = server.address() as AddressInfo;
   const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host;
+  agent.heartbeats?.start();
   agent.log.info({ event: 'agent.listening', url: `https://${host}:${port}`, state_dir: opts.stateDir });
   return {
     url: `https://${host}:${port}`, port, agent,
@@ -150,6 +151,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       // HAProxy outlives the agent; the UDP engine lives in it and stops with it.
       agent.closeUdp();
       agent.close();
+      agent.heartbeats?.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

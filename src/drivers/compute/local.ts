@@ -14,6 +14,7 @@ import { STATS_SOCKET } from '../../amphora/protocol.ts';
 import { startEmbeddedAgent } from '../../amphora/embedded.ts';
 import type { EmbeddedAgent } from '../../amphora/embedded.ts';
 import type { AmphoraPlacement, Compute } from './compute.ts';
+import type { HeartbeatOptions } from '../../amphora/agent/heartbeat.ts';
 
 export interface LocalComputeOptions {
   dataDir: string;
@@ -21,6 +22,8 @@ export interface LocalComputeOptions {
   port: number;
   haproxyBin: string;
   log: Logger;
+  /** Where the agent sends heartbeats (the health role); none without it. */
+  heartbeat?: HeartbeatOptions;
 }
 
 /** Unix socket paths longer than this are refused by the kernel (sun_path is 108 bytes). */
@@ -90,7 +93,7 @@ export class LocalCompute implements Compute {
  */
 async function listenAgent(opts: LocalComputeOptions): Promise<EmbeddedAgent> {
   const start = (port: number) => startEmbeddedAgent({
-    dataDir: opts.dataDir, port, haproxyBin: opts.haproxyBin, log: opts.log.child({ role: 'agent' }),
+    dataDir: opts.dataDir, port, haproxyBin: opts.haproxyBin, log: opts.log.child({ role: 'agent' }), heartbeat: opts.heartbeat,
   });
   try {
     return await start(opts.port);
