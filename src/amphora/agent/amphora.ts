@@ -3,6 +3,7 @@
 // the runtime API, reports status, and adopts a HAProxy an earlier agent started.
 // Operations on one amphora run one at a time, in arrival order.
 import type {
+  StatRow,
   AgentErrorBody, AmphoraStatus, AmphoraSummary, ApplyAction, ApplyConfigRequest, ApplyResult, ApplyRuntimeRequest,
   ConfigBundle, RuntimeAnswer,
 } from '../protocol.ts';
@@ -461,6 +462,11 @@ export class Amphora {
 
   closeUdp(): void {
     this.udp.close();
+  }
+
+  /** The UDP engine's rows (listeners, pools, members), for heartbeats. */
+  udpStats(): StatRow[] {
+    return this.udp.stats();
   }
 
   /** Stops HAProxy (by PID, master and workers) and removes every file of the amphora. */

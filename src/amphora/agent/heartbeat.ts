@@ -117,7 +117,8 @@ export async function heartbeatOf(amphora: Amphora, seq: number): Promise<Heartb
     const started = /^Start_time_sec: (\d+)$/m.exec(info)?.[1] ?? '';
     beat.epoch = `${pid}/${workerPid}/${started}`;
     const rows = parseShowStat(await command(paths.masterSocket, '@1 show stat', { timeoutMs: 1000 }));
-    Object.assign(beat, fromStats(rows));
+    // UDP listeners are served by the agent's own engine, beside HAProxy.
+    Object.assign(beat, fromStats([...rows, ...amphora.udpStats()]));
   } catch {
     // Up but not answering (busy, mid-reload): a beat without status still proves life.
   }
