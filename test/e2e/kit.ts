@@ -422,10 +422,15 @@ export class Traffic {
   private running = true;
   private readonly loops: Promise<void>[] = [];
 
-  constructor(host: string, port: number, loops = 2) {
+  /**
+   * `timeoutMs` bounds each request (3 s by default). Tests that restart Fulcrum in this process
+   * give more: the backends share the event loop with the starting controller, whose
+   * synchronous start-up (haproxy -vv, migrations) stalls them on a loaded machine.
+   */
+  constructor(host: string, port: number, loops = 2, timeoutMs = 3000) {
     for (let i = 0; i < loops; i++) {
       this.loops.push((async () => {
-        while (this.running) this.replies.push(await httpGet(host, port));
+        while (this.running) this.replies.push(await httpGet(host, port, { timeoutMs }));
       })());
     }
   }

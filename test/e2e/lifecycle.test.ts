@@ -177,7 +177,7 @@ describe('a controller crash between apply and finalize', { skip: skipWithoutHap
     await runtime.close(); // the agent's API goes; HAProxy stays, as after a crash
     started.splice(started.indexOf(first), 1);
 
-    const traffic = new Traffic(s.vip, s.port, 2);
+    const traffic = new Traffic(s.vip, s.port, 2, 15_000);
     let second: E2E;
     try {
       second = await startFulcrum({ dataDir, databaseUrl });
@@ -245,7 +245,7 @@ describe('a worker stopped mid-change, on a reload and on a delete', { skip: ski
     await runtime.close();
     started.splice(started.indexOf(first), 1);
 
-    const traffic = new Traffic(kept.vip, kept.port, 2);
+    const traffic = new Traffic(kept.vip, kept.port, 2, 15_000);
     let second: E2E;
     try {
       second = await startFulcrum({ dataDir, databaseUrl });
