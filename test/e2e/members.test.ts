@@ -87,7 +87,11 @@ describe('member changes on a serving load balancer', { skip: skipWithoutHaproxy
       await kill(a);
       const down = await serverStatus(f.app, s.lb.id, s.members[0].id, /^DOWN/, 5000);
       t.diagnostic(`killed member marked DOWN after ${down.toFixed(0)} ms`);
+      // Keep the clients going a while after the kill: on a loaded machine the window up to
+      // DOWN may hold only a few dozen requests.
+      const deadline = Date.now() + 10_000;
       await sleep(300);
+      while (traffic.replies.length <= 60 && Date.now() < deadline) await sleep(50);
     } finally {
       await traffic.stop();
     }
