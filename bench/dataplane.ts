@@ -17,7 +17,7 @@
  *      C_CONNS (32), D_CONNS (16), CONC (4), PHASES (a,b,c,d,e), BENCH_JSON (file for the results).
  * Every HAProxy it starts is stopped by PID and the temp dir removed, also after Ctrl-C.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpBackend, httpGet } from '../test/e2e/kit.ts';
@@ -180,7 +180,14 @@ async function phaseC(env: Env, stack: Haproxy[]): Promise<void> {
   env.lbs.push(lb.id);
   await env.api.active(lb.id);
   const refHost = '127.43.0.1';
-  stack.push(await startHaproxy(join(env.dir, 'ref'), 'reference', referenceConfig(refHost, env.port, members), { host: refHost, port: env.port }));
+  const ampDir = join(env.fulcrum.dataDir, 'agent', 'state', 'amphorae', await env.api.amphoraId(lb.id));
+  // C_REF=rendered: the reference runs Fulcrum's own rendered file (bind moved, no sockets) —
+  // tells a cost of the configuration from a cost of how the amphora runs.
+  const refCfg = process.env.C_REF === 'rendered'
+    ? readFileSync(join(ampDir, 'conf', 'haproxy.cfg'), 'utf8').replace(`bind ${lb.vip_address}:`, `bind ${refHost}:`)
+      .replace(/^\s*(stats socket|server-state-file|load-server-state-from-file).*$/gm, '')
+    : referenceConfig(refHost, env.port, members);
+  stack.push(await startHaproxy(join(env.dir, 'ref'), 'reference', refCfg, { host: refHost, port: env.port }));
   log(`[c] wrk -c${CFG.cConns} ${CFG.cSeconds}s rounds, alternating Fulcrum ${lb.vip_address} and the hand-written HAProxy ${refHost}, ${CFG.cRounds} each`);
   await wrk(lb.vip_address, env.port, { seconds: 1, connections: CFG.cConns }); // warm-up
   await wrk(refHost, env.port, { seconds: 1, connections: CFG.cConns });
@@ -188,7 +195,7 @@ async function phaseC(env: Env, stack: Haproxy[]): Promise<void> {
   const r: number[] = [];
   // CPU per request of the serving processes: a second view, far less sensitive to what else runs.
   const cpu = { f: { us: 0, n: 0 }, r: { us: 0, n: 0 } };
-  const fPids = haproxyPidsUnder(join(env.fulcrum.dataDir, 'agent', 'state', 'amphorae', await env.api.amphoraId(lb.id)));
+  const fPids = haproxyPidsUnder(ampDir);
   const pidsOf = (who: 'f' | 'r') => (who === 'f' ? fPids : [stack[stack.length - 1].pid]);
   let errors = 0;
   for (let i = 0; i < CFG.cRounds; i++) {
