@@ -80,13 +80,17 @@ export interface Pair {
 export async function ensurePair(store: Store, compute: PluggingCompute, lb: LoadBalancer): Promise<Pair> {
   const subnet = (await store.subnets()).find((s) => s.id === lb.vip_subnet_id);
   if (!subnet || !lb.vip_address || !lb.vip_network_id) throw new Error(`load balancer ${lb.id} has no VIP subnet for ACTIVE_STANDBY`);
-  const live = (await store.find('amphora', { load_balancer_id: lb.id })).filter((a) => !GONE.has(a.status));
+  const all = await store.find('amphora', { load_balancer_id: lb.id });
+  const live = all.filter((a) => !GONE.has(a.status));
   const out: Partial<Record<Role, Amphora>> = {};
   for (const role of ROLES) {
     let row = live.find((a) => a.role === role);
     if (!row) {
       const sibling = live.find((a) => a.role !== role) ?? out[role === 'MASTER' ? 'BACKUP' : 'MASTER'];
-      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role), sibling);
+      // A replacement (failover) gets a new id and stays off the hosts earlier amphorae died on.
+      const earlier = all.filter((a) => a.role === role);
+      const lostHosts = earlier.map((a) => a.lb_network_ip).filter((h): h is string => !!h);
+      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role, earlier.length), sibling, lostHosts);
       live.push(row);
     }
     compute.remember?.(row.compute_id ?? row.id, row.lb_network_ip);
@@ -99,8 +103,16 @@ export async function ensurePair(store: Store, compute: PluggingCompute, lb: Loa
 /** Places one amphora of `role` away from `sibling`'s host and records its row (ALLOCATED). */
 export async function createAmphora(
   store: Store, compute: PluggingCompute, lb: LoadBalancer, subnet: Subnet, role: Role, id: string, sibling?: Amphora,
+  /** Hosts to stay off when another is left (where earlier amphorae of this role were lost). */
+  lostHosts: string[] = [],
 ): Promise<Amphora> {
-  const placement = compute.place(id, sibling?.lb_network_ip ? [sibling.lb_network_ip] : []);
+  const apart = sibling?.lb_network_ip ? [sibling.lb_network_ip] : [];
+  let placement: ReturnType<PluggingCompute['place']>;
+  try {
+    placement = compute.place(id, [...apart, ...lostHosts]);
+  } catch {
+    placement = compute.place(id, apart);
+  }
   const vrrpIp = await freeVrrpIp(store, subnet, new Set(sibling?.vrrp_ip ? [sibling.vrrp_ip] : []));
   const row: Amphora = {
     id, load_balancer_id: lb.id, compute_id: placement.computeId, lb_network_ip: placement.lbNetworkIp,
@@ -117,6 +129,23 @@ export async function createAmphora(
     throw err;
   }
   return row;
+}
+
+/**
+ * Failover of one amphora of the pair: its row goes DELETED and its compute resources are
+ * removed (best effort: its host may be gone), so the next apply (ensurePair) places a new
+ * amphora of the same role on another host, away from the survivor. The survivor keeps the
+ * VIP: the newcomer starts BACKUP with nopreempt, so the VIP does not move again.
+ */
+export async function forgetAmphora(store: Store, compute: PluggingCompute, lost: Amphora): Promise<string | undefined> {
+  await store.update('amphora', lost.id, { status: 'DELETED', updated_at: new Date().toISOString() });
+  compute.remember?.(lost.compute_id ?? lost.id, lost.lb_network_ip);
+  try {
+    await compute.delete(lost.compute_id ?? lost.id);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** What the renderer needs for one amphora of the pair: HAProxy peers and the VRRP instance. */

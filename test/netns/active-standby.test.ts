@@ -3,7 +3,9 @@
 // HAProxy (peers) and keepalived (VRRP v3, unicast); clients load the VIP while the VIP
 // holder's HAProxy, keepalived, link or whole host dies; the clients must keep being served
 // and stay on their member. Root only: elsewhere it skips and says why (in CI it must run).
-// The 0.5 s goal is checked by bench/failover-vrrp.ts; here a generous bound absorbs a busy CI.
+// After the host dies, the lost amphora is replaced on a third host (what the health manager's
+// failover calls) without moving the VIP again. The 0.5 s goal is checked by
+// bench/failover-vrrp.ts; here a generous bound absorbs a busy CI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ipcmd from '../../src/drivers/netns/ip.ts';
@@ -18,7 +20,7 @@ const GAP_BOUND_MS = 2000;
 test('ACTIVE_STANDBY on netns: two amphorae, failover under load for each failure', { skip, timeout: 240_000 }, async (t) => {
   let lab: Lab | undefined;
   try {
-    lab = await startLab({ hosts: 2 });
+    lab = await startLab({ hosts: 3 });
     await prepareLab(lab);
     const flavorId = await activeStandbyFlavor(lab);
 
@@ -40,12 +42,22 @@ test('ACTIVE_STANDBY on netns: two amphorae, failover under load for each failur
 
     for (const kind of FAILURES) {
       await t.test(`${kind} dies on the VIP holder: clients keep being served and stay on their member`, async () => {
-        const r = await runCase(lab!, flavorId, kind);
+        const r = await runCase(lab!, flavorId, kind, 2500, kind === 'host');
         t.diagnostic(`${kind}: gap ${r.gapMs} ms, ${r.requests} ok / ${r.failed} failed, holder ${r.holderBefore} → ${r.holderAfter.join(',')}`);
         assert.equal(r.holderAfter.length, kind === 'keepalived' ? r.holderAfter.length : 1, `VIP on ${r.holderAfter.join(',')}`);
         assert.ok(r.holderAfter.some((h) => h !== r.holderBefore), `the VIP moved off ${r.holderBefore}`);
         assert.ok(r.gapMs <= GAP_BOUND_MS, `longest gap ${r.gapMs} ms`);
         assert.deepEqual(r.moved, [], 'persistent clients stayed on their member');
+        if (kind !== 'host') return;
+        // The lost amphora is replaced on the third host; the survivor keeps the VIP (no second move).
+        const rep = r.replacement!;
+        t.diagnostic(`replacement: ${rep.durationMs} ms, longest gap meanwhile ${rep.gapMs} ms`);
+        assert.equal(rep.amphorae.length, 2);
+        assert.deepEqual(rep.amphorae.map((a: any) => a.role).sort(), ['BACKUP', 'MASTER']);
+        assert.ok(!rep.amphorae.some((a: any) => a.id === r.holderBefore), 'the lost amphora is gone from the list');
+        assert.equal(new Set(rep.amphorae.map((a: any) => a.lb_network_ip)).size, 2, 'two hosts again');
+        assert.deepEqual(rep.holder, r.holderAfter, 'the VIP stayed on the survivor');
+        assert.ok(rep.gapMs <= GAP_BOUND_MS, `longest gap during the replacement ${rep.gapMs} ms`);
       });
     }
   } finally {

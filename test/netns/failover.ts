@@ -82,6 +82,8 @@ export interface CaseResult {
   failed: number;
   holderBefore: string;
   holderAfter: string[];
+  /** With `replace`: the lost amphora's replacement and the longest gap while it was made. */
+  replacement?: { gapMs: number; durationMs: number; amphorae: any[]; holder: string[] };
 }
 
 function pidsNamed(pids: number[], name: RegExp): number[] {
@@ -124,7 +126,7 @@ export async function fail(lab: Lab, kind: FailureKind, computeId: string): Prom
 }
 
 /** One case: a fresh HA load balancer, load, the failure at t0, load for `afterMs` more. */
-export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, afterMs = 2500): Promise<CaseResult> {
+export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, afterMs = 2500, replace = false): Promise<CaseResult> {
   const { lb, amphorae } = await haStack(lab, flavorId);
   const ids = amphorae.map((a) => a.compute_id as string);
   const holders: string[] = await waitFor(async () => {
@@ -150,8 +152,25 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   await fail(lab, kind, holder);
   await sleep(afterMs);
   const holderAfter = await vipHolders(lab, ids, lb.vip_address);
+  let replacement: CaseResult['replacement'];
+  let t1 = 0;
+  let t2 = 0;
+  if (replace) {
+    // The health manager's part (item 3): replace the lost amphora while clients keep going.
+    t1 = Date.now();
+    const driver = lab.app.runtime.amphoraDriver!;
+    await driver.replaceAmphora((await lab.app.runtime.store.graph(lb.id))!, holder);
+    const durationMs = Date.now() - t1;
+    await sleep(1000);
+    t2 = Date.now();
+    const amphorae = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae;
+    const live = amphorae.filter((a: any) => a.status !== 'DELETED');
+    replacement = { gapMs: 0, durationMs, amphorae: live, holder: await vipHolders(lab, live.map((a: any) => a.compute_id), lb.vip_address) };
+  }
   const results = await load.stop();
-  return summarize(kind, results, t0, afterMs, holder, holderAfter);
+  const r = summarize(kind, results, t0, afterMs, holder, holderAfter);
+  if (replacement) replacement.gapMs = longestGap(results, t1, t2);
+  return { ...r, replacement };
 }
 
 function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): CaseResult {
