@@ -80,13 +80,17 @@ export class AmphoraDriver implements ProviderDriver {
 
   /**
    * Both amphorae of the pair get the same HAProxy configuration (with `peers`, so persistence
-   * tables follow the VIP) and their own keepalived.conf. The MASTER is applied first, so on a
-   * fresh pair it wins the first election.
+   * tables follow the VIP) and their own keepalived.conf, one after the other, oldest first.
    */
   private async applyActiveStandby(graph: LoadBalancerGraph, compute: PluggingCompute): Promise<void> {
     const lb = graph.loadBalancer;
     const pair = await ensurePair(this.opts.store, compute, lb);
-    for (const amphora of [pair.master, pair.backup]) {
+    // Oldest first: on a fresh pair the MASTER (it wins the first election); after a failover
+    // the survivor, so it already adverts to the newcomer's address when the newcomer's
+    // keepalived starts, and the newcomer stays BACKUP (nopreempt) instead of grabbing the VIP
+    // with empty stick tables.
+    const ordered = [pair.master, pair.backup].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+    for (const amphora of ordered) {
       const ids = { load_balancer_id: lb.id, amphora_id: amphora.id, role: amphora.role, generation: lb.generation };
       const ctx = pairContext(pair, amphora, lb);
       try {
