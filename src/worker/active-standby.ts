@@ -2,8 +2,9 @@
 // BACKUP, on two different hosts (anti-affinity), each with its own address on the VIP network
 // (vrrp_ip), the VIP as ha_ip, one VRRP router id per load balancer and priorities one apart.
 // Ids are derived from the load balancer's and the role, so re-applies and racing workers
-// agree; a lost amphora is replaced by `replaceAmphora` (the health manager's failover calls
-// it) on a host other than its sibling's.
+// agree. Failover (service/failover.ts: the health role or the failover API) marks the lost
+// amphora PENDING_DELETE; the next apply finds its role empty and places a successor with a new
+// id on a host other than the survivor's and the lost one's, then the driver retires the lost row.
 import { createHash } from 'node:crypto';
 import type { Amphora, LoadBalancer, Subnet } from '../domain/entities.ts';
 import type { Store } from '../store/store.ts';
@@ -129,23 +130,6 @@ export async function createAmphora(
     throw err;
   }
   return row;
-}
-
-/**
- * Failover of one amphora of the pair: its row goes DELETED and its compute resources are
- * removed (best effort: its host may be gone), so the next apply (ensurePair) places a new
- * amphora of the same role on another host, away from the survivor. The survivor keeps the
- * VIP: the newcomer starts BACKUP with nopreempt, so the VIP does not move again.
- */
-export async function forgetAmphora(store: Store, compute: PluggingCompute, lost: Amphora): Promise<string | undefined> {
-  await store.update('amphora', lost.id, { status: 'DELETED', updated_at: new Date().toISOString() });
-  compute.remember?.(lost.compute_id ?? lost.id, lost.lb_network_ip);
-  try {
-    await compute.delete(lost.compute_id ?? lost.id);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 /** What the renderer needs for one amphora of the pair: HAProxy peers and the VRRP instance. */

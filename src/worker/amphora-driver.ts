@@ -21,7 +21,7 @@ import type { Secrets } from '../drivers/secrets/secrets.ts';
 import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
 import type { ProviderDriver } from './driver.ts';
 import type { PluggingCompute } from './active-standby.ts';
-import { ensurePair, forgetAmphora, isPlugging, keepalivedFile, pairContext, amphoraIdFor, ROLES } from './active-standby.ts';
+import { ensurePair, isPlugging, keepalivedFile, pairContext, amphoraIdFor, ROLES } from './active-standby.ts';
 import type { BundleFile } from '../render/index.ts';
 
 export interface AmphoraDriverOptions {
@@ -103,26 +103,9 @@ export class AmphoraDriver implements ProviderDriver {
         throw err;
       }
     }
-  }
-
-  /**
-   * Replaces a lost amphora of an ACTIVE_STANDBY load balancer (the health manager's
-   * failover): forgets it, then applies the graph, which places and configures a new amphora
-   * of the same role on another host and tells the survivor its new peer. Answers the new row.
-   */
-  async replaceAmphora(graph: LoadBalancerGraph, lostId: string): Promise<Amphora> {
-    const lb = graph.loadBalancer;
-    const compute = this.opts.compute;
-    if (lb.topology !== 'ACTIVE_STANDBY' || !isPlugging(compute)) throw new Error(`load balancer ${lb.id} has no standby to replace amphorae in`);
-    const lost = (await this.opts.store.find('amphora', { load_balancer_id: lb.id })).find((a) => a.id === lostId);
-    if (!lost) throw new Error(`amphora ${lostId} is not one of load balancer ${lb.id}'s`);
-    const leftover = await forgetAmphora(this.opts.store, compute, lost);
-    this.applied.delete(lost.id);
-    this.opts.log.warn({ event: 'amphora.replacing', load_balancer_id: lb.id, amphora_id: lost.id, role: lost.role, leftover });
-    await this.applyActiveStandby(graph, compute);
-    const now = (await this.opts.store.find('amphora', { load_balancer_id: lb.id })).find((a) => a.role === lost.role && a.status !== 'DELETED');
-    this.opts.log.info({ event: 'amphora.replaced', load_balancer_id: lb.id, amphora_id: lost.id, replacement_id: now?.id, lb_network_ip: now?.lb_network_ip });
-    return now!;
+    // After a failover (service/failover.ts marked the lost one PENDING_DELETE and ensurePair
+    // placed its successor), the lost amphora is removed once the pair serves again.
+    await this.retireReplaced(lb);
   }
 
   async remove(graph: LoadBalancerGraph): Promise<void> {

@@ -156,10 +156,11 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   let t1 = 0;
   let t2 = 0;
   if (replace) {
-    // The health manager's part (item 3): replace the lost amphora while clients keep going.
+    // Item 3: the failover the health role starts (here through the amphora failover API, the
+    // same marking) replaces the lost amphora while clients keep going.
     t1 = Date.now();
-    const driver = lab.app.runtime.amphoraDriver!;
-    await driver.replaceAmphora((await lab.app.runtime.store.graph(lb.id))!, holder);
+    await api(lab, 'PUT', `/v2/octavia/amphorae/${holder}/failover`);
+    await settled(lab, lb.id);
     const durationMs = Date.now() - t1;
     await sleep(1000);
     t2 = Date.now();

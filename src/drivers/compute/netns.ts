@@ -4,6 +4,7 @@
 // hosts), creates and plugs the amphora's namespace (eth0 on the VIP network, addressed with
 // its vrrp_ip, non-local binds allowed so HAProxy binds a VIP keepalived may not hold yet), and
 // deletes it with the amphora. HAProxy and keepalived inside are the agent's business.
+import { AgentUnreachable } from '../../amphora/client.ts';
 import type { AgentClient } from '../../amphora/client.ts';
 import type { AgentInfo } from '../../amphora/protocol.ts';
 import * as ipcmd from '../netns/ip.ts';
@@ -109,9 +110,18 @@ export class NetnsCompute implements Compute {
     }
   }
 
+  /**
+   * Removes the amphora through its agent, then its namespace. An agent that cannot be reached
+   * (its host died) does not keep the amphora alive: deleting the namespace kills what runs in
+   * it, which is all there is of the amphora on this kernel.
+   */
   async delete(computeId: string): Promise<void> {
     const host = this.placed.get(computeId);
-    if (host) await host.client.remove(computeId);
+    try {
+      if (host) await host.client.remove(computeId);
+    } catch (err) {
+      if (!(err instanceof AgentUnreachable)) throw err;
+    }
     await ipcmd.deleteNamespace(this.namespaceOf(computeId));
     this.placed.delete(computeId);
   }
