@@ -186,6 +186,7 @@ async function phaseC(env: Env, stack: Haproxy[]): Promise<void> {
   const refCfg = process.env.C_REF === 'rendered'
     ? readFileSync(join(ampDir, 'conf', 'haproxy.cfg'), 'utf8').replace(`bind ${lb.vip_address}:`, `bind ${refHost}:`)
       .replace(/^\s*(stats socket|server-state-file|load-server-state-from-file).*$/gm, '')
+      .replace(new RegExp(`^.*(${process.env.C_REF_DROP ?? '$^'}).*$`, 'gm'), '')
     : referenceConfig(refHost, env.port, members);
   stack.push(await startHaproxy(join(env.dir, 'ref'), 'reference', refCfg, { host: refHost, port: env.port }));
   log(`[c] wrk -c${CFG.cConns} ${CFG.cSeconds}s rounds, alternating Fulcrum ${lb.vip_address} and the hand-written HAProxy ${refHost}, ${CFG.cRounds} each`);
