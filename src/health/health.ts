@@ -46,6 +46,10 @@ export interface HealthStatus {
   receiver: HeartbeatReceiver['counters'];
 }
 
+/** Failovers of one load balancer further apart than this are not "in a row". */
+const BACKOFF_RESET_MS = 10 * 60_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
 export class HealthRole {
   readonly receiver: HeartbeatReceiver;
   private readonly heard = new Map<string, Heard>();
@@ -56,6 +60,8 @@ export class HealthRole {
   private breaker: 'closed' | 'open' = 'closed';
   private due = 0;
   private failovers = 0;
+  /** Per load balancer: automatic failovers in a row and when the last one started (backoff). */
+  private readonly recent = new Map<string, { count: number; at: number }>();
   private readonly now: () => number;
 
   constructor(private readonly opts: HealthOptions) {
@@ -167,7 +173,7 @@ export class HealthRole {
     const active = lbIds.length === 0 ? new Set<string>() : new Set(
       (await this.opts.store.find('load_balancer', { id: lbIds, provisioning_status: PS.ACTIVE })).map((lb) => lb.id),
     );
-    const due = candidates.filter((c) => active.has(c.amphora.load_balancer_id!));
+    const due = candidates.filter((c) => active.has(c.amphora.load_balancer_id!) && !this.backingOff(c.amphora.load_balancer_id!, now));
     this.due = due.length;
     if (due.length > this.opts.failoverThreshold) {
       if (this.breaker === 'closed') {
@@ -184,9 +190,24 @@ export class HealthRole {
     for (const { amphora, reason } of due) {
       if (await this.opts.failover(amphora.id, reason)) {
         this.failovers++;
+        const lbId = amphora.load_balancer_id!;
+        const last = this.recent.get(lbId);
+        this.recent.set(lbId, { count: last && now - last.at < BACKOFF_RESET_MS ? last.count + 1 : 1, at: now });
         this.forget(amphora.id);
       }
     }
+  }
+
+  /**
+   * A load balancer whose new amphora fails too (a config HAProxy refuses to start, a broken
+   * host) would otherwise be failed over every heartbeat_timeout forever: after the first,
+   * each further failover within BACKOFF_RESET_MS waits twice as long as the one before.
+   */
+  private backingOff(lbId: string, now: number): boolean {
+    const last = this.recent.get(lbId);
+    if (!last || last.count < 2) return false;
+    const wait = Math.min(BACKOFF_MAX_MS, this.opts.timeoutMs * 2 ** (last.count - 1));
+    return now - last.at < wait;
   }
 
   private forget(amphoraId: string): void {
