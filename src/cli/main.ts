@@ -1,4 +1,5 @@
 // The `fulcrum` command line.
+import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../config.ts';
@@ -15,6 +16,8 @@ const USAGE = `usage: fulcrum up [--listen HOST:PORT] [--data-dir DIR] [--databa
                  [--auth builtin|noauth|keystone] [--public-url URL]
                  [--keystone-url URL --keystone-user NAME --keystone-project NAME]   (password: FULCRUM_KEYSTONE_PASSWORD)
                  [--agent-port PORT] [--haproxy BIN] [--secrets-key-file FILE]
+                 [--health-listen HOST:PORT] [--heartbeat-interval MS] [--heartbeat-timeout MS]
+                 [--heartbeat-key-file FILE] [--failover-threshold N]
 
   up      run every role in one process: API, worker, on an embedded SQLite database, and
           an amphora agent that runs each load balancer's HAProxy on this host
@@ -47,6 +50,11 @@ export function parseUpArgs(args: string[], env: NodeJS.ProcessEnv = process.env
       'agent-port': { type: 'string' },
       haproxy: { type: 'string' },
       'secrets-key-file': { type: 'string' },
+      'health-listen': { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
+      'heartbeat-key-file': { type: 'string' },
+      'failover-threshold': { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.fulcrum');
@@ -72,7 +80,26 @@ export function parseUpArgs(args: string[], env: NodeJS.ProcessEnv = process.env
     };
   }
   if (values['secrets-key-file']) config.secretsKeyFile = resolve(values['secrets-key-file']);
+  parseHealthArgs(values, config);
   return config;
+}
+
+/** The health role's options; the key file is read here so nothing below reads files for config. */
+function parseHealthArgs(values: Record<string, string | boolean | undefined>, config: Config): void {
+  const ms = (flag: string, min: number) => {
+    const v = values[flag];
+    if (typeof v !== 'string') return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`--${flag} ${v}: expected milliseconds, at least ${min}`);
+    return Number(v);
+  };
+  const h = config.health;
+  if (typeof values['health-listen'] === 'string') h.listen = parseListen(values['health-listen']);
+  h.heartbeatIntervalMs = ms('heartbeat-interval', 100) ?? h.heartbeatIntervalMs;
+  h.heartbeatTimeoutMs = ms('heartbeat-timeout', 200) ?? h.heartbeatTimeoutMs;
+  if (h.heartbeatTimeoutMs <= h.heartbeatIntervalMs) throw new Error('--heartbeat-timeout must be longer than --heartbeat-interval');
+  h.failoverThreshold = ms('failover-threshold', 0) ?? h.failoverThreshold;
+  const keyFile = values['heartbeat-key-file'];
+  if (typeof keyFile === 'string') h.key = readFileSync(resolve(keyFile), 'utf8').trim();
 }
 
 function parsePort(value: string, flag: string): number {
