@@ -31,6 +31,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** Why HAProxy 2.6 refuses runtime servers in a backend, or null when it accepts them. */
 export function dynamicServersRefused(b: BackendIR): string | null {
   if (b.balance === 'source' && b.hashType !== 'consistent') return 'balance source needs hash-type consistent';
+  if (b.balance === 'source-ip-port' && b.hashType !== 'consistent') return 'balance hash needs hash-type consistent';
   if (b.persistence?.kind === 'http-cookie') return 'the cookie keyword is refused on dynamic servers';
   return null;
 }

@@ -8,8 +8,8 @@ export function renderBackend(b: BackendIR): string {
   return section(`backend ${b.name}`, [
     ...b.notes.map((n) => `# ${n}`),
     `mode ${b.mode}`,
-    `balance ${b.balance}`,
-    ...(b.hashType ? ['# consistent: servers can be added at runtime (2.6 refuses that for map-based source hashing).', `hash-type ${b.hashType}`] : []),
+    ...balance(b),
+    ...(b.hashType ? ['# consistent: servers can be added at runtime (2.6 refuses that for map-based hashing).', `hash-type ${b.hashType}`] : []),
     ...persistence(b.persistence),
     ...(b.mode === 'http' ? [
       'http-reuse safe',
@@ -24,6 +24,15 @@ export function renderBackend(b: BackendIR): string {
     `timeout server ${b.timeoutServer}`,
     ...b.servers.map((s) => `server ${s.name} ${serverParams(s, b.check)}`),
   ]);
+}
+
+/**
+ * SOURCE_IP_PORT hashes "address:port". 2.6 has no fetch joining two samples and `concat` takes
+ * only variables, so the port goes through a transaction variable set as the backend is entered.
+ */
+function balance(b: BackendIR): string[] {
+  if (b.balance !== 'source-ip-port') return [`balance ${b.balance}`];
+  return ['tcp-request content set-var(txn.src_port) src_port', 'balance hash src,concat(:,txn.src_port)'];
 }
 
 function persistence(p: PersistenceIR | null): string[] {

@@ -115,8 +115,9 @@ export interface BackendIR {
   poolId: string;
   listenerId: string;
   mode: ProxyMode;
-  balance: 'roundrobin' | 'leastconn' | 'source';
-  /** `consistent` keeps `balance source` dynamic, so members can be added without a reload. */
+  /** `source-ip-port`: a hash of the client's address and port (SOURCE_IP_PORT). */
+  balance: 'roundrobin' | 'leastconn' | 'source' | 'source-ip-port';
+  /** `consistent` keeps hashing backends dynamic, so members can be added without a reload. */
   hashType: 'consistent' | null;
   persistence: PersistenceIR | null;
   check: HealthCheckIR | null;

@@ -25,23 +25,25 @@ function modeOf(pool: Pool, listener: Listener): ProxyMode {
   return mode;
 }
 
+/** Octavia's algorithms; SOURCE_IP_PORT is served here although Octavia's amphora driver refuses it. */
+const BALANCE: Record<string, BackendIR['balance']> = {
+  ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'source-ip-port',
+};
+
 export function toBackend(g: LiveGraph, listener: Listener, pool: Pool, amphora: AmphoraContext, peers: string | null): BackendIR {
   const mode = modeOf(pool, listener);
   const notes: string[] = [];
   const monitor = g.monitorOf(pool.id);
   const check = monitor?.admin_state_up ? toCheck(monitor, amphora, notes) : null;
   const persistence = toPersistence(pool, mode, amphora, peers, notes);
-  const balance = pool.lb_algorithm === 'LEAST_CONNECTIONS' ? 'leastconn' : pool.lb_algorithm === 'SOURCE_IP' ? 'source' : 'roundrobin';
-  if (pool.lb_algorithm === 'SOURCE_IP_PORT') {
-    notes.push('SOURCE_IP_PORT is balanced round robin, as Octavia\'s amphora driver does');
-  }
+  const balance = BALANCE[pool.lb_algorithm] ?? 'roundrobin';
   return {
     name: backendName(pool, listener),
     poolId: pool.id,
     listenerId: listener.id,
     mode,
     balance,
-    hashType: balance === 'source' ? 'consistent' : null,
+    hashType: balance === 'source' || balance === 'source-ip-port' ? 'consistent' : null,
     persistence,
     check,
     headers: mode === 'http' ? headersOf(listener) : { forwardedFor: false, forwardedPort: false, forwardedProto: null, ssl: [] },

@@ -71,9 +71,12 @@ export function providerRefusal(lb: LoadBalancer, why: string) {
   return Errors.notImplemented(`Provider '${lb.provider}' does not support a requested option: ${why}`);
 }
 
-/** Octavia's amphora driver balances with these only. */
-function checkAlgorithm(lb: LoadBalancer, algorithm: LbAlgorithm | null | undefined): void {
-  if (algorithm === 'SOURCE_IP_PORT' && providerChecks(lb)) {
+/**
+ * Octavia's amphora driver refuses SOURCE_IP_PORT; Fulcrum's HAProxy hashes the client's address
+ * and port (a superset). The UDP engine hashes addresses only, so UDP and SCTP pools still refuse it.
+ */
+function checkAlgorithm(lb: LoadBalancer, algorithm: LbAlgorithm | null | undefined, protocol: PoolProtocol): void {
+  if (algorithm === 'SOURCE_IP_PORT' && providerChecks(lb) && LVS_PROTOCOLS.includes(protocol)) {
     throw providerRefusal(lb, `Amphora provider does not support ${algorithm} algorithm.`);
   }
 }
@@ -147,7 +150,7 @@ export async function insertPool(
     if (!listener) throw Errors.notFound('Listener', listenerId);
     if (listener.default_pool_id) throw Errors.conflict('This listener already has a default pool');
   }
-  checkAlgorithm(lb, input.lb_algorithm);
+  checkAlgorithm(lb, input.lb_algorithm, protocol);
   refuseUnservedProtocol(lb, protocol, 'pool');
   const row: Pool = {
     id: randomUUID(),
@@ -206,7 +209,7 @@ export async function updatePool(deps: ServiceDeps, ctx: RequestContext, id: str
   const listenerIds = await poolListenerIds(deps.store, pool);
   await underLoadBalancer(deps, pool.load_balancer_id, { listenerIds, child: true }, async (tx, lb) => {
     const current = await mutablePool(tx, id);
-    checkAlgorithm(lb, input.lb_algorithm);
+    checkAlgorithm(lb, input.lb_algorithm, current.protocol);
     if (input.tls_container_ref || input.ca_tls_container_ref || input.crl_container_ref) {
       await checkPoolRefs(deps.secrets.on(tx), { ...current, ...patch });
     }

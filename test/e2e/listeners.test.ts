@@ -1,15 +1,42 @@
 // Listener and pool settings on the data plane: every listener timeout proven by a client or
 // member that exceeds it, the X-Forwarded-* headers, session persistence by source address
-// and by application cookie, SOURCE_IP_PORT, and admin_state_up on the load balancer,
+// and by application cookie, SOURCE_IP_PORT (served: Octavia's amphora driver refuses it), and admin_state_up on the load balancer,
 // listener, pool and health monitor (members: balancing.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import {
-  api, blackhole, closeAll, httpBackend, httpGet, portClosed, serverStatus, settled, skipWithoutHaproxy, sleep,
-  spread, stack, startFulcrum, tcpBackend, TcpClient,
+  agentStatus, api, blackhole, closeAll, httpBackend, httpGet, portClosed, serverStatus, settled, skipWithoutHaproxy, sleep,
+  freePort, spread, stack, startFulcrum, tcpBackend, TcpClient,
 } from './kit.ts';
 import type { Backend, E2E } from './kit.ts';
-import { SUBNET } from '../kit/app.ts';
+
+/**
+ * The member one connection from 127.0.0.1:`localPort` (0: any) lands on. The client resets the
+ * connection instead of closing it, so no TIME_WAIT holds the port and the next round can reuse it.
+ */
+function landing(host: string, port: number, protocol: 'TCP' | 'HTTP', localPort: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port, localAddress: '127.0.0.1', localPort });
+    let got = '';
+    const done = (err?: Error) => { clearTimeout(timer); sock.resetAndDestroy(); if (err) reject(err); else resolve(got); };
+    const timer = setTimeout(() => done(new Error(`${protocol}: no answer from ${host}:${port} (source port ${localPort}), got ${JSON.stringify(got)}`)), 5000);
+    sock.setEncoding('utf8');
+    sock.once('connect', () => sock.write(protocol === 'TCP' ? 'ping\n' : 'GET / HTTP/1.1\r\nHost: sip\r\nConnection: close\r\n\r\n'));
+    sock.on('data', (d: string) => {
+      got += d;
+      const name = protocol === 'TCP' ? /^(\S+)\n/.exec(got)?.[1] : /\r\nx-backend: (\S+)\r\n[^]*\r\n\r\n/.exec(got)?.[1];
+      if (name) { got = name; done(); }
+    });
+    sock.once('error', done);
+  });
+}
+
+async function tally(n: number, one: () => Promise<string>): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) { const name = await one(); seen[name] = (seen[name] ?? 0) + 1; }
+  return seen;
+}
 
 const T = { timeout: 60_000 };
 
@@ -132,14 +159,37 @@ describe('listener and pool settings on the data plane', { skip: skipWithoutHapr
     assert.deepEqual(await spread(s.vip, s.port, 4, { headers: { cookie: 'SESSIONID=unknown' } }), { 'sp-app-a': 2, 'sp-app-b': 2 });
   });
 
-  test('SOURCE_IP_PORT is refused by the amphora provider, as Octavia\'s amphora driver refuses it', T, async () => {
-    const lb = (await api(f.app, 'POST', '/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } })).loadbalancer;
-    await settled(f.app, lb.id);
-    const res = await f.app.req('POST', '/v2/lbaas/pools', {
-      pool: { loadbalancer_id: lb.id, protocol: 'HTTP', lb_algorithm: 'SOURCE_IP_PORT' },
-    }, 'e2e');
-    assert.equal(res.status, 501);
-    assert.match(res.body.faultstring, /does not support SOURCE_IP_PORT/);
+  test('SOURCE_IP_PORT: one client address and port lands on one member, other ports spread; a member added without a reload takes its share', T, async () => {
+    for (const protocol of ['TCP', 'HTTP'] as const) {
+      const backend = protocol === 'TCP' ? tcpBackend : httpBackend;
+      const members = await Promise.all(['sip-a', 'sip-b', 'sip-c'].map(async (n) => keep(await backend(n))));
+      const s = await stack(f.app, { protocol, pool: { lb_algorithm: 'SOURCE_IP_PORT' }, members: members.map((b) => member(b)) });
+      const land = (localPort = 0) => landing(s.vip, s.port, protocol, localPort);
+      // Each fixed source port lands on one member every time; round robin would rotate it.
+      const ports = [await freePort(), await freePort(), await freePort()];
+      const home = new Map<number, string>();
+      for (const p of ports) {
+        const seen = new Set<string>();
+        for (let i = 0; i < 4; i++) seen.add(await land(p));
+        assert.equal(seen.size, 1, `${protocol}: source port ${p} landed on ${[...seen].join(', ')}`);
+        home.set(p, [...seen][0]);
+      }
+      // One source address, many ports: more than one member (SOURCE_IP would pin them all on one).
+      const byPort = await tally(30, () => land());
+      assert.ok(Object.keys(byPort).length > 1, `${protocol}: ephemeral ports all on ${JSON.stringify(byPort)}`);
+      if (protocol === 'HTTP') continue;
+
+      // A member added at runtime (hash-type consistent keeps `add server` allowed): no reload, it
+      // takes a share, and each fixed port stays home or moves to the new member only.
+      const before = await agentStatus(f.app, s.lb.id);
+      const d = keep(await tcpBackend('sip-d'));
+      await api(f.app, 'POST', `/pools/${s.pool.id}/members`, { member: member(d) });
+      await settled(f.app, s.lb.id);
+      assert.equal((await agentStatus(f.app, s.lb.id)).reloads, before.reloads, 'no reload');
+      const after = await tally(60, () => land());
+      assert.ok((after['sip-d'] ?? 0) > 0, `the added member got none of ${JSON.stringify(after)}`);
+      for (const p of ports) assert.ok([home.get(p), 'sip-d'].includes(await land(p)), `source port ${p} moved between old members`);
+    }
   });
 
   test('admin_state_up false on the load balancer, a listener, a pool or a health monitor takes it out; true brings it back', T, async () => {

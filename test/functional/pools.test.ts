@@ -178,9 +178,15 @@ describe('pools', () => {
     assert.equal(await status(app, 'load_balancer', lb.id), 'ACTIVE');
   });
 
-  test('SOURCE_IP_PORT is refused by the amphora provider (501) and accepted by noop', async () => {
+  test('SOURCE_IP_PORT: served by the amphora provider on HAProxy pools, refused (501) on UDP ones; noop takes any', async () => {
     const lb = await activeLoadBalancer(app);
-    assertFault(await post({ loadbalancer_id: lb.id, lb_algorithm: 'SOURCE_IP_PORT' }), 501,
+    for (const protocol of ['TCP', 'HTTP']) {
+      const res = await post({ loadbalancer_id: lb.id, protocol, lb_algorithm: 'SOURCE_IP_PORT' });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.pool.lb_algorithm, 'SOURCE_IP_PORT');
+      await app.settle();
+    }
+    assertFault(await post({ loadbalancer_id: lb.id, protocol: 'UDP', lb_algorithm: 'SOURCE_IP_PORT' }), 501,
       "Provider 'amphora' does not support a requested option: Amphora provider does not support SOURCE_IP_PORT algorithm.");
     assert.equal(await status(app, 'load_balancer', lb.id), 'ACTIVE');
     const noop = await activeLoadBalancer(app, { provider: 'noop' });
@@ -376,8 +382,12 @@ describe('pools', () => {
       assertFault(await put(pool.id, body), 400);
     }
     assertFault(await put(MISSING, { name: 'x' }), 404, `Pool ${MISSING} not found.`);
-    assertFault(await put(pool.id, { lb_algorithm: 'SOURCE_IP_PORT' }), 501, /SOURCE_IP_PORT/);
     assert.equal(await status(app, 'load_balancer', lb.id), 'ACTIVE');
+    assert.equal((await put(pool.id, { lb_algorithm: 'SOURCE_IP_PORT' })).status, 200);
+    await app.settle();
+    assert.equal((await show(pool.id)).lb_algorithm, 'SOURCE_IP_PORT');
+    const udp = await activePool(app, { loadbalancer_id: lb.id, protocol: 'UDP' });
+    assertFault(await put(udp.id, { lb_algorithm: 'SOURCE_IP_PORT' }), 501, /SOURCE_IP_PORT/);
   });
 
   test('update session persistence: kept when absent, type kept when omitted, replaced when given, removed with null', async () => {
@@ -562,8 +572,8 @@ describe('pools', () => {
     assertFault(await app.req('GET', `${POOLS}?no_such_field=1`), 400);
   });
 
-  test('the provider alias octavia refuses SOURCE_IP_PORT under its own name', async () => {
+  test('the provider alias octavia refuses SOURCE_IP_PORT on UDP pools under its own name', async () => {
     const lb = await activeLoadBalancer(app, { provider: 'octavia' });
-    assertFault(await post({ loadbalancer_id: lb.id, lb_algorithm: 'SOURCE_IP_PORT' }), 501, /^Provider 'octavia' does not support a requested option/);
+    assertFault(await post({ loadbalancer_id: lb.id, protocol: 'UDP', lb_algorithm: 'SOURCE_IP_PORT' }), 501, /^Provider 'octavia' does not support a requested option/);
   });
 });

@@ -115,9 +115,11 @@ test('where 2.6 refuses dynamic servers (cookie persistence), member changes nee
     const g = simpleGraph(1, { pool: { session_persistence: sp(type) } });
     assert.equal(delta(g, (x) => x.members.push(member(2, 1)))?.length, 2, type);
   }
-  const source = simpleGraph(1, { pool: { lb_algorithm: 'SOURCE_IP' } });
-  assert.equal(delta(source, (g) => g.members.push(member(2, 1)))?.length, 2);
-  const backend = toIR(source, amphoraContext()).backends[0];
-  assert.equal(dynamicServersRefused(backend), null);
-  assert.match(dynamicServersRefused({ ...backend, hashType: null }) ?? '', /hash-type consistent/);
+  for (const lb_algorithm of ['SOURCE_IP', 'SOURCE_IP_PORT'] as const) {
+    const source = simpleGraph(1, { pool: { lb_algorithm } });
+    assert.equal(delta(source, (g) => g.members.push(member(2, 1)))?.length, 2, lb_algorithm);
+    const backend = toIR(source, amphoraContext()).backends[0];
+    assert.equal(dynamicServersRefused(backend), null, lb_algorithm);
+    assert.match(dynamicServersRefused({ ...backend, hashType: null }) ?? '', /hash-type consistent/, lb_algorithm);
+  }
 });

@@ -155,7 +155,7 @@ describe('listeners', () => {
 });
 
 describe('pools, members and monitors', () => {
-  test('algorithms: SOURCE_IP hashes consistently, SOURCE_IP_PORT is round robin as in Octavia', () => {
+  test('algorithms: SOURCE_IP and SOURCE_IP_PORT hash consistently (address, address and port)', () => {
     const of = (lb_algorithm: 'ROUND_ROBIN' | 'LEAST_CONNECTIONS' | 'SOURCE_IP' | 'SOURCE_IP_PORT') => {
       const b = backend(ir(simpleGraph(0, { pool: { lb_algorithm } })));
       return [b.balance, b.hashType];
@@ -163,7 +163,7 @@ describe('pools, members and monitors', () => {
     assert.deepEqual(of('ROUND_ROBIN'), ['roundrobin', null]);
     assert.deepEqual(of('LEAST_CONNECTIONS'), ['leastconn', null]);
     assert.deepEqual(of('SOURCE_IP'), ['source', 'consistent']);
-    assert.deepEqual(of('SOURCE_IP_PORT'), ['roundrobin', null]);
+    assert.deepEqual(of('SOURCE_IP_PORT'), ['source-ip-port', 'consistent']);
   });
 
   test('members keep weight (0 too), backup, monitor address and port (only with a monitor)', () => {
