@@ -17,7 +17,7 @@
  *      C_CONNS (32), D_CONNS (16), CONC (4), PHASES (a,b,c,d,e), BENCH_JSON (file for the results).
  * Every HAProxy it starts is stopped by PID and the temp dir removed, also after Ctrl-C.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpBackend, httpGet } from '../test/e2e/kit.ts';
@@ -340,6 +340,8 @@ async function main(): Promise<void> {
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= (async () => {
     await fulcrum?.stop().catch(() => undefined);
+    // BENCH_LOG=<file>: keep Fulcrum's log (the agent's timings, any apply it logged) after the dir goes.
+    if (process.env.BENCH_LOG) copyFileSync(join(dir, 'fulcrum.log'), process.env.BENCH_LOG);
     for (const h of stack) await h.stop().catch(() => undefined);
     const killed = await killHaproxyUnder(dir);
     await Promise.all(backends.map((b) => b.close()));
