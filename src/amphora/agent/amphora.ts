@@ -11,6 +11,7 @@ import { AmphoraFiles } from './files.ts';
 import type { AppliedState } from './files.ts';
 import * as haproxy from './haproxy.ts';
 import { HaproxyError } from './haproxy.ts';
+import { isAlive } from './process.ts';
 import { command, currentWorker, parseShowStat, session } from './runtime.ts';
 import { filterServerState } from './serverstate.ts';
 import { UdpEngine } from './udp.ts';
@@ -377,7 +378,7 @@ export class Amphora {
    */
   watch(): void {
     const pid = this.watched;
-    if (pid === undefined || this.down || haproxy.isAlive(pid)) return;
+    if (pid === undefined || this.down || isAlive(pid)) return;
     this.setDown(true);
     this.log.warn({ event: 'agent.haproxy.exited', amphora_id: this.id, master_pid: pid });
     void this.serialize(async () => {

@@ -1,11 +1,12 @@
 // One HAProxy master-worker process per amphora: check, start (detached, so the agent can
 // restart without touching traffic), hitless reload through the master CLI with verification,
 // stop, and recognising a master started by an earlier agent.
-import { spawn, execFile } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CONFIG_FILE } from '../protocol.ts';
+import { isAlive, spawnDaemon } from './process.ts';
 import { command, currentWorker, parseShowProc } from './runtime.ts';
 import type { MasterProc } from './runtime.ts';
 
@@ -142,20 +143,11 @@ export function logSize(logFile: string): number {
  */
 export async function start(paths: HaproxyPaths, timeoutMs = 10_000): Promise<MasterProc> {
   const from = logSize(paths.logFile);
-  const log = openSync(paths.logFile, 'a', 0o640);
   const argv = [paths.bin, '-W', '-S', paths.masterSocket, '-f', join(paths.confDir, CONFIG_FILE), '-p', paths.pidFile];
-  // `ip netns exec` execs HAProxy, so the PID (and /proc cmdline) stay HAProxy's.
-  const full = paths.netns ? ['ip', 'netns', 'exec', paths.netns, ...argv] : argv;
-  const child = spawn(full[0], full.slice(1), {
-    cwd: paths.confDir, detached: true, stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
-  child.once('error', (err) => (exited = err.message));
-  child.unref();
+  const child = spawnDaemon(argv, { cwd: paths.confDir, logFile: paths.logFile, netns: paths.netns });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const exited = child.exited();
     if (exited) throw new HaproxyError(`HAProxy did not start (${exited})`, logTail(paths.logFile, from));
     try {
       const proc = await showProc(paths.masterSocket);
@@ -220,16 +212,6 @@ export function kill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** True while `pid` runs (not a zombie). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** Stops the master and its workers: SIGTERM (the master passes it on), then SIGKILL by PID. */
 export async function stop(masterPid: number, workerPids: number[], graceMs = 5000): Promise<void> {

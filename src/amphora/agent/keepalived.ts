@@ -3,11 +3,12 @@
 // next agent adopts it), reloaded with SIGHUP, stopped by PID. Stale pid files are removed
 // before a start: keepalived refuses to start over a pid file whose PID now belongs to
 // another process (DESIGN.md).
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HaproxyError } from './haproxy.ts';
+import { isAlive, spawnDaemon } from './process.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,20 +59,10 @@ function pidIn(file: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /** The main keepalived PID when it runs with this amphora's pid file (checked against /proc), else undefined. */
 export function runningPid(paths: KeepalivedPaths): number | undefined {
   const pid = pidIn(paths.pidFile);
-  if (pid === undefined || !alive(pid)) return undefined;
+  if (pid === undefined || !isAlive(pid)) return undefined;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return /keepalived/.test(argv[0]) && argv.includes(paths.pidFile) ? pid : undefined;
@@ -89,19 +80,13 @@ export function setTrack(confDir: string, down: boolean): void {
 export async function start(paths: KeepalivedPaths, timeoutMs = 5000): Promise<number> {
   for (const f of [paths.pidFile, paths.vrrpPidFile]) rmSync(f, { force: true });
   const argv = [paths.bin, '-n', '-l', '-D', '-f', join(paths.confDir, KEEPALIVED_FILE), '-p', paths.pidFile, '-r', paths.vrrpPidFile];
-  const full = paths.netns ? ['ip', 'netns', 'exec', paths.netns, ...argv] : argv;
-  const log = openSync(paths.logFile, 'a', 0o640);
-  const child = spawn(full[0], full.slice(1), { cwd: paths.confDir, detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
-  child.once('error', (err) => (exited = err.message));
-  child.unref();
+  const child = spawnDaemon(argv, { cwd: paths.confDir, logFile: paths.logFile, netns: paths.netns });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const exited = child.exited();
     if (exited) throw new HaproxyError(`keepalived did not start (${exited})`, tail(paths.logFile));
     const vrrp = pidIn(paths.vrrpPidFile);
-    if (runningPid(paths) === child.pid && vrrp && alive(vrrp)) return child.pid!;
+    if (runningPid(paths) === child.pid && vrrp && isAlive(vrrp)) return child.pid!;
     await sleep(10);
   }
   if (child.pid) kill(child.pid, 'SIGKILL');
@@ -115,12 +100,12 @@ export function reload(pid: number): void {
 
 /** SIGTERM (keepalived sends a priority-0 advert, so the peer takes over at once), then SIGKILL by PID. */
 export async function stop(paths: KeepalivedPaths, graceMs = 3000): Promise<void> {
-  const pids = [pidIn(paths.pidFile), pidIn(paths.vrrpPidFile)].filter((p): p is number => p !== undefined && alive(p));
+  const pids = [pidIn(paths.pidFile), pidIn(paths.vrrpPidFile)].filter((p): p is number => p !== undefined && isAlive(p));
   const main = runningPid(paths);
   if (main) kill(main, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pids.some(alive)) await sleep(20);
-  for (const pid of pids) if (alive(pid)) kill(pid, 'SIGKILL');
+  while (Date.now() < deadline && pids.some(isAlive)) await sleep(20);
+  for (const pid of pids) if (isAlive(pid)) kill(pid, 'SIGKILL');
   for (const f of [paths.pidFile, paths.vrrpPidFile]) rmSync(f, { force: true });
 }
 

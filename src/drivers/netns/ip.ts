@@ -7,8 +7,8 @@
 // these few verbs: a namespace, a bridge in a namespace, a veth from a namespace into a bridge,
 // an address, a link up or down, a per-namespace sysctl.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { isAlive } from '../../amphora/agent/process.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,25 +63,16 @@ export async function namespacePids(name: string): Promise<number[]> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** Kills (by PID) every process living in the namespace: SIGTERM, then SIGKILL after `graceMs`. */
 export async function killNamespacePids(name: string, graceMs = 500): Promise<void> {
   const pids = await namespacePids(name);
   for (const pid of pids) signal(pid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pids.some(alive)) await sleep(20);
+  while (Date.now() < deadline && pids.some(isAlive)) await sleep(20);
   for (const pid of await namespacePids(name)) signal(pid, 'SIGKILL');
   const end = Date.now() + 3000;
-  while (Date.now() < end && (await namespacePids(name)).some(alive)) await sleep(20);
+  while (Date.now() < end && (await namespacePids(name)).some(isAlive)) await sleep(20);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
