@@ -35,7 +35,7 @@ export interface Runtime {
   dataPlane?: { compute: LocalCompute; driver: AmphoraDriver };
   /** The amphora driver over RuntimeOptions.compute, when one was given. */
   amphoraDriver?: AmphoraDriver;
-  /** The health role; runs with the embedded data plane. */
+  /** The health role; runs with the embedded data plane and with an external compute driver. */
   health?: HealthRole;
   close(): Promise<void>;
 }
@@ -69,11 +69,11 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   const box = new SecretBox(secretKey(config));
   const secrets = opts.secrets ? opts.secrets(store, box) : new Secrets(store, box);
   // Services exist only after the data plane; failovers the health role starts wait for them.
-  // The health role runs with the embedded data plane (agents of an external compute driver
-  // would need its address and key: not wired yet).
+  // With an external compute driver the agents beat to config.health.listen (their operator
+  // passes it as `fulcrum agent --health`), so that address must be the one bound.
   const late: { deps?: ServiceDeps } = {};
-  const health = opts.driver || opts.compute ? undefined : await startHealth(config, store, logger, (id, reason) =>
-    late.deps ? replaceAmphora(late.deps, id, reason) : Promise.resolve(false));
+  const health = opts.driver ? undefined : await startHealth(config, store, logger, (id, reason) =>
+    late.deps ? replaceAmphora(late.deps, id, reason) : Promise.resolve(false), !opts.compute);
   const dataPlane = opts.driver || opts.compute ? undefined : await startDataPlane(config, store, secrets, logger, health);
   const external = opts.compute && !opts.driver
     ? new AmphoraDriver({ store, compute: opts.compute, secrets, log: logger.child({ role: 'worker', driver: 'amphora', compute: opts.compute.name }) })
@@ -125,8 +125,13 @@ function secretKey(config: Config): Buffer {
   return loadSecretKey(join(config.dataDir, 'secrets.key'));
 }
 
-/** The health role on its UDP port (a taken port falls back to a free one: only our agents send to it). */
-async function startHealth(config: Config, store: Store, log: Logger, failover: (id: string, reason: string) => Promise<boolean>) {
+/**
+ * The health role on its UDP port. For the embedded agent a taken port falls back to a free
+ * one (only that agent sends to it); remote agents were told the configured one, so it fails.
+ */
+async function startHealth(
+  config: Config, store: Store, log: Logger, failover: (id: string, reason: string) => Promise<boolean>, mayMove: boolean,
+) {
   mkdirSync(config.dataDir, { recursive: true });
   const h = config.health;
   const make = (port: number) => new HealthRole({
@@ -137,7 +142,7 @@ async function startHealth(config: Config, store: Store, log: Logger, failover: 
   try {
     await role.start();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.listen.port === 0) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.listen.port === 0 || !mayMove) throw err;
     log.warn({ event: 'health.port_taken', port: h.listen.port }, 'heartbeat port in use; listening on a free port instead');
     role = make(0);
     await role.start();

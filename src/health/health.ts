@@ -36,6 +36,8 @@ interface Heard {
   /** When the last heartbeat arrived (or when this role first saw the amphora: the grace). */
   at: number;
   haproxyUp: boolean;
+  /** Since when heartbeats have said HAProxy is dead (the first such beat). */
+  downSince?: number;
 }
 
 export interface HealthStatus {
@@ -93,7 +95,8 @@ export class HealthRole {
 
   async onHeartbeat(beat: Heartbeat, at: number): Promise<void> {
     const before = this.heard.get(beat.amphora_id);
-    this.heard.set(beat.amphora_id, { at, haproxyUp: beat.haproxy_up });
+    const downSince = beat.haproxy_up ? undefined : before?.downSince ?? at;
+    this.heard.set(beat.amphora_id, { at, haproxyUp: beat.haproxy_up, downSince });
     const amphora = await this.opts.store.get('amphora', beat.amphora_id);
     if (!amphora?.load_balancer_id || amphora.status !== 'ALLOCATED') return;
     if (!beat.haproxy_up && before?.haproxyUp !== false) void this.check();
@@ -164,8 +167,11 @@ export class HealthRole {
         this.heard.set(amphora.id, { at: now, haproxyUp: true });
         continue;
       }
-      if (!heard.haproxyUp) candidates.push({ amphora, reason: 'haproxy_down' });
-      else if (now - heard.at > this.opts.timeoutMs) candidates.push({ amphora, reason: `no heartbeat for ${now - heard.at} ms` });
+      if (!heard.haproxyUp) {
+        // An ACTIVE_STANDBY amphora's agent restarts HAProxy itself (its peer holds the VIP
+        // meanwhile): replacing it is the answer only when HAProxy stays dead that long.
+        if (!paired(amphora) || now - (heard.downSince ?? heard.at) > this.opts.timeoutMs) candidates.push({ amphora, reason: 'haproxy_down' });
+      } else if (now - heard.at > this.opts.timeoutMs) candidates.push({ amphora, reason: `no heartbeat for ${now - heard.at} ms` });
     }
     // Only ACTIVE load balancers: one being changed is the worker's, and one in ERROR would
     // fail its new amphora too, over and over.
@@ -215,6 +221,11 @@ export class HealthRole {
     this.receiver.forget(amphoraId);
     for (const key of this.statsRows.keys()) if (key.endsWith(`/${amphoraId}`)) this.statsRows.delete(key);
   }
+}
+
+/** One of an ACTIVE_STANDBY pair (its agent restarts a dead HAProxy on its own). */
+function paired(amphora: Amphora): boolean {
+  return amphora.role === 'MASTER' || amphora.role === 'BACKUP';
 }
 
 /** The stored statuses the derivation compares against. */

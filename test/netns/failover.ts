@@ -82,7 +82,11 @@ export interface CaseResult {
   failed: number;
   holderBefore: string;
   holderAfter: string[];
-  /** With `replace`: the lost amphora's replacement and the longest gap while it was made. */
+  /**
+   * With `replace`: the health role's automatic replacement of the lost amphora, the time from
+   * the failure until the load balancer had two amphorae again and was ACTIVE, and the longest
+   * gap from the end of the first failover's window until a second after that.
+   */
   replacement?: { gapMs: number; durationMs: number; amphorae: any[]; holder: string[] };
 }
 
@@ -156,17 +160,21 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   let t1 = 0;
   let t2 = 0;
   if (replace) {
-    // Item 3: the failover the health role starts (here through the amphora failover API, the
-    // same marking) replaces the lost amphora while clients keep going.
-    t1 = Date.now();
-    await api(lab, 'PUT', `/v2/octavia/amphorae/${holder}/failover`);
-    await settled(lab, lb.id);
-    const durationMs = Date.now() - t1;
+    // Item 3: no API call. The lost amphora's agent is gone, so its heartbeats stop; after
+    // heartbeat_timeout the health role fails it over and the worker places a successor on
+    // the third host while clients keep going (measured from the gap's end: the survivor
+    // serves meanwhile, so a second interruption would show here).
+    t1 = t0 + afterMs;
+    const replaced = await waitFor(async () => {
+      const lbNow = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${lb.id}`)).loadbalancer;
+      if (lbNow.provisioning_status !== 'ACTIVE') return undefined;
+      const list = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae.filter((a: any) => a.status !== 'DELETED');
+      return list.length === 2 && !list.some((a: any) => a.id === holder || a.compute_id === holder) ? list : undefined;
+    }, 30_000, 'the health role replacing the lost amphora') as any[];
+    const durationMs = Date.now() - t0;
     await sleep(1000);
     t2 = Date.now();
-    const amphorae = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae;
-    const live = amphorae.filter((a: any) => a.status !== 'DELETED');
-    replacement = { gapMs: 0, durationMs, amphorae: live, holder: await vipHolders(lab, live.map((a: any) => a.compute_id), lb.vip_address) };
+    replacement = { gapMs: 0, durationMs, amphorae: replaced, holder: await vipHolders(lab, replaced.map((a: any) => a.compute_id), lb.vip_address) };
   }
   const results = await load.stop();
   const r = summarize(kind, results, t0, afterMs, holder, holderAfter);

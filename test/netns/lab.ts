@@ -2,7 +2,8 @@
 //
 //   <p>-net    the fabric: one bridge per API network (NetnsNetwork)
 //   <p>-h1..   amphora hosts: one `fulcrum agent --netns-prefix <p>-a` each, reached over its
-//              own management veth (<p>m1 in the initial namespace ↔ mgmt0), apart from data
+//              own management veth (<p>m1 in the initial namespace ↔ mgmt0), apart from data;
+//              each beats to the health role on h1's management gateway (automatic failover)
 //   <p>-a<id>  one namespace per amphora (NetnsCompute plugs eth0 into the VIP network)
 //   <p>-m1..   members (Node HTTP servers), <p>-c the client namespace (load generator)
 //
@@ -17,6 +18,9 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+import { defaultConfig } from '../../src/config.ts';
+import { heartbeatKey, KEY_FILE } from '../../src/health/key.ts';
 import { AgentClient } from '../../src/amphora/client.ts';
 import { controllerCredentials, openCertificateAuthority, provisionAgent } from '../../src/amphora/pki.ts';
 import * as ipcmd from '../../src/drivers/netns/ip.ts';
@@ -113,11 +117,21 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
     // A /30 per host for management, in a block derived from the prefix so parallel labs differ.
     const block = parseInt(prefix.slice(3), 16) % 256;
     const hosts: LabHost[] = [];
-    for (let i = 1; i <= (opts.hosts ?? 2); i++) {
+    const count = opts.hosts ?? 2;
+    // The health role listens on h1's management gateway; the other hosts route to it over
+    // their own management link (the initial namespace owns every gateway address).
+    const healthHost = `198.19.${block}.5`;
+    for (let i = 1; i <= count; i++) {
+      const ns = `${prefix}-h${i}`;
+      await ipcmd.addNamespace(ns);
+      await ipcmd.addManagementLink(ns, 'mgmt0', `198.19.${block}.${4 * i + 2}/30`, `${prefix}m${i}`, `198.19.${block}.${4 * i + 1}/30`);
+      if (i > 1) execFileSync('ip', ['-n', ns, 'route', 'add', `${healthHost}/32`, 'via', `198.19.${block}.${4 * i + 1}`]);
+    }
+    const health = { ...defaultConfig().health, listen: { host: healthHost, port: await freeUdpPort(healthHost) } };
+    heartbeatKey(dir);
+    for (let i = 1; i <= count; i++) {
       const ns = `${prefix}-h${i}`;
       const managementIp = `198.19.${block}.${4 * i + 2}`;
-      await ipcmd.addNamespace(ns);
-      await ipcmd.addManagementLink(ns, 'mgmt0', `${managementIp}/30`, `${prefix}m${i}`, `198.19.${block}.${4 * i + 1}/30`);
       const hostDir = join(dir, `h${i}`);
       mkdirSync(hostDir, { recursive: true });
       const tls = provisionAgent(ca, join(hostDir, 'pki'), `${prefix}-h${i}`, [managementIp]);
@@ -125,6 +139,7 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
         process.execPath, ...TSX, 'test/amphora/agent-process.ts', 'agent', '--listen', `${managementIp}:9443`,
         '--state-dir', join(hostDir, 'state'), '--pki-dir', join(hostDir, 'pki'), '--host', `${prefix}-h${i}`,
         '--netns-prefix', `${prefix}-a`, '--log-level', 'info',
+        '--health', `${health.listen.host}:${health.listen.port}`, '--heartbeat-key-file', join(dir, KEY_FILE),
       ]);
       const client = new AgentClient({ url: `https://${managementIp}:9443`, ...controller, retries: 2, backoffMs: 100 });
       hosts.push({
@@ -141,7 +156,7 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
       }
     }
     const compute = new NetnsCompute({ hosts, network, amphoraNetnsPrefix: `${prefix}-a` });
-    app = await testApp({ compute, dataDir: dir });
+    app = await testApp({ compute, dataDir: dir, health });
     await app.runtime.store.transaction((tx) => tx.insertNetwork(
       { id: networkId, project_id: '', name: `${prefix}-net`, created_at: new Date().toISOString() },
       [{ id: subnetId, network_id: networkId, project_id: '', name: `${prefix}-subnet`, cidr: LAB_CIDR, ip_version: 4, gateway_ip: null, created_at: new Date().toISOString() }],
@@ -198,6 +213,15 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
     await close();
     throw err;
   }
+}
+
+/** A UDP port free on `host` now (the health role binds it right after; agents are told it first). */
+async function freeUdpPort(host: string): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => socket.once('error', reject).bind(0, host, resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
 }
 
 /** Retries `fn` until it resolves truthy or the time is up. */
