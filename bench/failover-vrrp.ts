@@ -10,9 +10,11 @@
  * switch port cut, its whole host killed (agent + amphora namespaces) — a fresh load balancer
  * serves 6 clients (new TCP connection per request, 200 ms timeout; 4 on a SOURCE_IP pool, 2
  * on an APP_COOKIE pool) and the longest stretch with no successful response is measured, and
- * whether any client changed member. After the host case the lost amphora is replaced on a
- * third host (the health manager's failover) and the gap during the replacement is measured too
- * (it should be ~0: the survivor keeps the VIP). Goal: every gap ≤ 500 ms.
+ * whether any client changed member. After the host case the health role (the agents beat to
+ * it over their management links) finds the lost amphora silent for heartbeat_timeout (3 s) and
+ * replaces it on a third host with no API call; the time from the failure until the load
+ * balancer has two amphorae again, and the gap meanwhile, are measured too (the gap should be
+ * ~0: the survivor keeps the VIP). Goal: every gap ≤ 500 ms.
  *
  * Reference (not re-run here; DESIGN.md, measured on this machine with Octavia's keepalived
  * defaults: advert_int 1, check script every 5 s, fall 2): ~3600 ms for a dead master,
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
         process.stdout.write(`round ${round} ${kind.padEnd(10)} gap ${String(r.gapMs).padStart(5)} ms  ok ${r.requests} failed ${r.failed}  moved ${r.moved.length ? r.moved.join('; ') : 'none'}\n`);
         if (r.replacement) {
           replaced.push(r.replacement);
-          process.stdout.write(`round ${round} replace    gap ${String(r.replacement.gapMs).padStart(5)} ms  (new amphora serving in ${r.replacement.durationMs} ms, VIP stayed: ${r.replacement.holder.includes(r.holderAfter[0])})\n`);
+          process.stdout.write(`round ${round} replace    gap ${String(r.replacement.gapMs).padStart(5)} ms  (replaced automatically ${r.replacement.durationMs} ms after the failure, VIP stayed: ${r.replacement.holder.includes(r.holderAfter[0])})\n`);
         }
       }
     } finally {
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   }
   const rg = replaced.map((r) => r.gapMs);
   ok &&= Math.max(...rg) <= GOAL_MS;
-  process.stdout.write(`${'replace'.padEnd(12)} ${rg.join(' / ').padEnd(26)} ${String(Math.max(...rg)).padStart(5)}   ${Math.max(...rg) <= GOAL_MS ? 'met ' : 'MISS'}   (the lost amphora replaced on a third host, ${replaced.map((r) => r.durationMs).join(' / ')} ms)\n`);
+  process.stdout.write(`${'replace'.padEnd(12)} ${rg.join(' / ').padEnd(26)} ${String(Math.max(...rg)).padStart(5)}   ${Math.max(...rg) <= GOAL_MS ? 'met ' : 'MISS'}   (health role replaced the lost amphora ${replaced.map((r) => r.durationMs).join(' / ')} ms after the failure; heartbeat_timeout 3000)\n`);
   process.exit(ok ? 0 : 1);
 }
 

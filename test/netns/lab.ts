@@ -197,6 +197,8 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
             reject(new Error(`load generator printed no result: ${out.slice(0, 200)}`));
           }
         }));
+        // A generator killed from outside rejects before stop() is awaited: no crash (the lab must still close).
+        done.catch(() => undefined);
         return {
           ready: Promise.race([readyP, sleep(15_000).then(() => {
             throw new Error(`the load generator's clients were not all served within 15 s`);
