@@ -47,6 +47,11 @@ function persistence(p: PersistenceIR | null): string[] {
         `stick-table type string len 64 size ${p.tableSize}${peers(p.peers)}`,
         `stick store-response ${fetchWord('res.cook', p.cookie)}`,
         `stick match ${fetchWord('req.cook', p.cookie)}`,
+        // Synced to the peer amphora: without this the entry is written once (the response
+        // that set the cookie) and an update the peer missed (reconnect or reload of either
+        // side) is lost for good; stored again on every request carrying the cookie, each
+        // request pushes it again, as `stick on src` does for SOURCE_IP.
+        ...(p.peers ? [`stick store-request ${fetchWord('req.cook', p.cookie)}`] : []),
       ];
     case 'http-cookie':
       return ['cookie SRV insert indirect nocache'];

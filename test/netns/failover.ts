@@ -4,7 +4,9 @@
 // constant client load through the VIP, one failure on the amphora holding the VIP, and what
 // the clients saw: the longest stretch with no successful response, and whether each client
 // stayed on its member. Shared by test/netns/active-standby.test.ts and bench/failover-vrrp.ts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { command } from '../../src/amphora/agent/runtime.ts';
 import * as ipcmd from '../../src/drivers/netns/ip.ts';
 import type { Lab } from './lab.ts';
 import { longestGap, sleep, vipHolders, waitFor } from './lab.ts';
@@ -129,6 +131,34 @@ export async function fail(lab: Lab, kind: FailureKind, computeId: string): Prom
   }
 }
 
+/** Whether every remote peer of the amphora's HAProxy has a live, established session. */
+async function peersUp(lab: Lab, computeId: string): Promise<boolean> {
+  const sock = lab.hosts.map((h) => join(h.stateDir, 'amphorae', computeId, 'conf', 'haproxy.sock')).find((p) => existsSync(p));
+  if (!sock) return false;
+  const text = await command(sock, 'show peers', { timeoutMs: 1000 }).catch(() => '');
+  const remotes = text.split('\n').filter((l) => l.includes('(remote,'));
+  return remotes.length > 0 && remotes.every((l) => l.includes('(remote,active)') && l.includes('last_status=ESTA'));
+}
+
+/**
+ * Waits until the pair's HAProxy `peers` sessions have been up for `stableMs` on both sides:
+ * a fresh pair drops and re-opens its first session once in its first ~2 s (seen with `show
+ * peers`: both sides connect at once, one session is closed), and a failure inside that window
+ * finds the survivor without the latest entries. Production load balancers are not failed in
+ * their first seconds; the cases here are, so they start from a connected pair.
+ */
+export async function peersConnected(lab: Lab, computeIds: string[], stableMs = 1500, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let since = 0;
+  while (Date.now() < deadline) {
+    const up = (await Promise.all(computeIds.map((id) => peersUp(lab, id)))).every(Boolean);
+    since = up ? since || Date.now() : 0;
+    if (since && Date.now() - since >= stableMs) return;
+    await sleep(100);
+  }
+  throw new Error(`HAProxy peers of ${computeIds.join(', ')} not connected within ${timeoutMs} ms`);
+}
+
 /** One case: a fresh HA load balancer, load, the failure at t0, load for `afterMs` more. */
 export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, afterMs = 2500, replace = false): Promise<CaseResult> {
   const { lb, amphorae } = await haStack(lab, flavorId);
@@ -138,6 +168,7 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
     return h.length === 1 ? h : undefined;
   }, 5000, 'one amphora holding the VIP') as string[];
   const holder = holders[0];
+  await peersConnected(lab, ids);
   const load = lab.load({
     clients: [
       ...SOURCE_CLIENTS.map((a) => ({ url: `http://${lb.vip_address}/`, localAddress: a })),
