@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Amphora, LoadBalancer, Subnet } from '../domain/entities.ts';
 import type { Store } from '../store/store.ts';
-import { canonicalAddress, formatAddress, parseCidr, addressValue, inSubnet } from '../drivers/network/loopback.ts';
+import { canonicalAddress, formatAddress, parseCidr, addressValue } from '../drivers/network/loopback.ts';
 import type { Compute } from '../drivers/compute/compute.ts';
 import type { AmphoraContext, VrrpContext } from '../render/index.ts';
 import { renderKeepalived } from '../render/index.ts';
@@ -51,7 +51,7 @@ export function isPlugging(c: Compute): c is PluggingCompute {
 }
 
 /** The highest addresses of the subnet not used by a VIP or another amphora: VIPs grow from the bottom. */
-async function freeVrrpIp(store: Store, subnet: Subnet, extra: Set<string>, preferred?: string): Promise<string> {
+async function freeVrrpIp(store: Store, subnet: Subnet, extra: Set<string>): Promise<string> {
   const taken = new Set(extra);
   for (const lb of await store.find('load_balancer', {})) {
     if (lb.vip_address) taken.add(canonicalAddress(lb.vip_address));
@@ -61,9 +61,6 @@ async function freeVrrpIp(store: Store, subnet: Subnet, extra: Set<string>, pref
   }
   const c = parseCidr(subnet.cidr);
   if (!c) throw new Error(`subnet ${subnet.id}: ${subnet.cidr} is not a CIDR`);
-  if (preferred && !taken.has(canonicalAddress(preferred)) && inSubnet(subnet.cidr, preferred) && preferred !== subnet.gateway_ip) {
-    return canonicalAddress(preferred);
-  }
   const bits = c.version === 4 ? 32 : 128;
   const last = c.network + (1n << BigInt(bits - c.prefix)) - (c.version === 4 ? 2n : 1n);
   const gateway = subnet.gateway_ip ? addressValue(subnet.gateway_ip)?.value : undefined;
@@ -94,10 +91,7 @@ export async function ensurePair(store: Store, compute: PluggingCompute, lb: Loa
       // A replacement (failover) gets a new id and stays off the hosts earlier amphorae died on.
       const earlier = all.filter((a) => a.role === role);
       const lostHosts = earlier.map((a) => a.lb_network_ip).filter((h): h is string => !!h);
-      // It takes its predecessor's vrrp_ip when free: the survivor's peers and unicast_peer stay
-      // the same, so it is not reloaded while holding the VIP (see peerName).
-      const predecessor = earlier.filter((a) => a.vrrp_ip).sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
-      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role, earlier.length), sibling, lostHosts, predecessor?.vrrp_ip ?? undefined);
+      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role, earlier.length), sibling, lostHosts);
       live.push(row);
     }
     compute.remember?.(row.compute_id ?? row.id, row.lb_network_ip);
@@ -112,8 +106,6 @@ export async function createAmphora(
   store: Store, compute: PluggingCompute, lb: LoadBalancer, subnet: Subnet, role: Role, id: string, sibling?: Amphora,
   /** Hosts to stay off when another is left (where earlier amphorae of this role were lost). */
   lostHosts: string[] = [],
-  /** The address to take when free (a replacement: its predecessor's). */
-  preferredIp?: string,
 ): Promise<Amphora> {
   const apart = sibling?.lb_network_ip ? [sibling.lb_network_ip] : [];
   let placement: ReturnType<PluggingCompute['place']>;
@@ -122,7 +114,7 @@ export async function createAmphora(
   } catch {
     placement = compute.place(id, apart);
   }
-  const vrrpIp = await freeVrrpIp(store, subnet, new Set(sibling?.vrrp_ip ? [sibling.vrrp_ip] : []), preferredIp);
+  const vrrpIp = await freeVrrpIp(store, subnet, new Set(sibling?.vrrp_ip ? [sibling.vrrp_ip] : []));
   const row: Amphora = {
     id, load_balancer_id: lb.id, compute_id: placement.computeId, lb_network_ip: placement.lbNetworkIp,
     vrrp_ip: vrrpIp, ha_ip: lb.vip_address, vrrp_port_id: derivedUuid(`fulcrum-vrrp-port:${id}`), ha_port_id: lb.vip_port_id,

@@ -70,21 +70,6 @@ test('a pair: MASTER and BACKUP on two hosts, derived ids, shared VRRP id, prior
   await store.close();
 });
 
-test('a replacement takes its predecessor\'s vrrp_ip when free, even with a higher one free', async () => {
-  const { store, lb } = await fixture();
-  const compute = new FakeCompute();
-  const pair = await ensurePair(store, compute, lb);
-  const other = await ensurePair(store, compute, { ...lb, id: 'aaaaaaaa-2222-4333-8444-555555555555', vip_address: '198.18.0.3' } as LoadBalancer);
-  // Both load balancers lose their BACKUP at once (one host died): .253 and .251 are free.
-  for (const a of [pair.backup, other.backup]) await store.update('amphora', a.id, { status: 'PENDING_DELETE' });
-  const second = await ensurePair(store, compute, { ...lb, id: 'aaaaaaaa-2222-4333-8444-555555555555', vip_address: '198.18.0.3' } as LoadBalancer);
-  const first = await ensurePair(store, compute, lb);
-  assert.notEqual(second.backup.id, other.backup.id);
-  assert.equal(second.backup.vrrp_ip, '198.18.0.251');
-  assert.equal(first.backup.vrrp_ip, '198.18.0.253');
-  await store.close();
-});
-
 test('each amphora renders peers of both and a VRRP instance aimed at the other', async () => {
   const { store, lb } = await fixture();
   const pair = await ensurePair(store, new FakeCompute(), lb);
