@@ -132,22 +132,11 @@ export async function createAmphora(
   return row;
 }
 
-/**
- * HAProxy peer name of an amphora: its role, not its id, so a replacement (new id, same role,
- * and the lost one's freed vrrp_ip) leaves the survivor's haproxy.cfg byte-identical and the
- * survivor is not reloaded while it holds the VIP. A reload there loses persistence: the new
- * worker serves at once, before the old one has taught it the stick tables, so clients are
- * balanced afresh and `stick on` stores (and pushes to the peer) their new member.
- */
-export function peerName(a: Amphora): string {
-  return a.role === 'BACKUP' ? 'backup' : 'master';
-}
-
 /** What the renderer needs for one amphora of the pair: HAProxy peers and the VRRP instance. */
 export function pairContext(pair: Pair, self: Amphora, lb: LoadBalancer): { peers: NonNullable<AmphoraContext['peers']>; vrrp: VrrpContext } {
   const both = [pair.master, pair.backup];
   return {
-    peers: { localName: peerName(self), port: PEER_PORT, peers: both.map((a) => ({ name: peerName(a), address: a.vrrp_ip! })) },
+    peers: { localName: self.id, port: PEER_PORT, peers: both.map((a) => ({ name: a.id, address: a.vrrp_ip! })) },
     vrrp: {
       routerId: self.id, interface: self.vrrp_interface ?? VRRP_INTERFACE, vrid: self.vrrp_id ?? vrrpIdOf(lb.id),
       priority: self.vrrp_priority ?? PRIORITY[self.role as Role], sourceIp: self.vrrp_ip!,

@@ -56,7 +56,7 @@ test('ACTIVE_STANDBY on netns: two amphorae, failover under load for each failur
         // a replacement may get another vrrp_ip than its predecessor, the survivor's peers change
         // and it reloads while holding the VIP, and a reload re-balances clients before the old
         // worker teaches the new one its tables. Shown, not failing CI, until that is fixed.
-        else await st.test('host: persistent clients stayed on their member (incl. the replacement)', { todo: 'survivor reload during the replacement (see docs/architecture.md)' }, () => assert.deepEqual(r.moved, []));
+        else await st.test('host: persistent clients stayed on their member (incl. the replacement)', { todo: 'survivor reload during the replacement (a replacement reloads the survivor while it holds the VIP)' }, () => assert.deepEqual(r.moved, []));
         if (kind !== 'host') {
           // The agent's own HAProxy restart (and the peer's VRRP takeover) answered it: the
           // health role replaced nothing.
