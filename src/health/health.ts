@@ -65,6 +65,8 @@ export class HealthRole {
   /** Per load balancer: automatic failovers in a row and when the last one started (backoff). */
   private readonly recent = new Map<string, { count: number; at: number }>();
   private readonly now: () => number;
+  /** When checkOnce last ran: a long gap means this role, not the amphorae, was away. */
+  private lastCheck: number | undefined;
 
   constructor(private readonly opts: HealthOptions) {
     this.now = opts.now ?? Date.now;
@@ -157,6 +159,14 @@ export class HealthRole {
 
   private async checkOnce(): Promise<void> {
     const now = this.now();
+    // A role whose own timer ran late (a stalled event loop, a suspended process) heard
+    // nothing meanwhile, through no fault of the amphorae: as after a restart, everyone gets
+    // a full timeout of grace rather than a failover.
+    if (this.lastCheck !== undefined && now - this.lastCheck > this.opts.timeoutMs / 2) {
+      this.opts.log.warn({ event: 'health.stalled', stalled_ms: now - this.lastCheck });
+      for (const heard of this.heard.values()) heard.at = Math.max(heard.at, now);
+    }
+    this.lastCheck = now;
     const amphorae = (await this.opts.store.find('amphora', { status: 'ALLOCATED' })).filter((a) => a.load_balancer_id);
     const live = new Set(amphorae.map((a) => a.id));
     for (const id of this.heard.keys()) if (!live.has(id)) this.forget(id);

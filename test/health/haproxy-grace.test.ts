@@ -71,3 +71,40 @@ test('a dead HAProxy: SINGLE fails over at once, ACTIVE_STANDBY only after heart
     await app.close();
   }
 });
+
+test('a health role whose own checks stalled gives every amphora a full timeout of grace, then fails over the silent one', async () => {
+  const app = await testApp();
+  try {
+    const store = app.runtime.store;
+    const lbId = (await activeLoadBalancer(app)).id;
+    const amphora: Amphora = {
+      id: randomUUID(), load_balancer_id: lbId, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
+      vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role: 'STANDALONE', status: 'ALLOCATED',
+      vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
+      created_at: new Date().toISOString(), updated_at: null,
+    };
+    await store.insert('amphora', amphora);
+    let clock = 1_000_000;
+    const failedOver: string[] = [];
+    const role = new HealthRole({
+      store, log: pino({ level: 'silent' }), listen: { host: '127.0.0.1', port: 0 }, key: 'k'.repeat(32),
+      intervalMs: 1000, timeoutMs: TIMEOUT, failoverThreshold: 10, now: () => clock,
+      failover: async (id) => { failedOver.push(id); return true; },
+    });
+    const checkAt = async (t: number) => { clock = 1_000_000 + t; await role.check(); };
+    await role.onHeartbeat({
+      v: 1, amphora_id: amphora.id, seq: 1, sent_at: clock, generation: 1, haproxy_up: true, epoch: '', listeners: {}, pools: {},
+    } as Heartbeat, clock);
+    await checkAt(200);
+    // The role's event loop stalls for 4 s: nothing was heard, but nothing could have been.
+    await checkAt(4200);
+    assert.deepEqual(failedOver, [], 'no failover right after the role itself was away');
+    for (let t = 4400; t <= 7000; t += 200) await checkAt(t);
+    assert.deepEqual(failedOver, [], 'still inside the grace');
+    await checkAt(7400);
+    assert.deepEqual(failedOver, [amphora.id], 'silent for a whole timeout after the stall: failed over');
+    await role.close();
+  } finally {
+    await app.close();
+  }
+});

@@ -102,10 +102,21 @@ function masterAlive(amphora: Amphora): boolean {
  * reload keeps its pid, so a reload never reads as a death); status and counters come from
  * the current worker, and a worker that does not answer leaves them empty for this beat.
  */
+/** How long a master that looks dead is given before the beat says so. */
+const CONFIRM_DEAD_MS = 50;
+
 export async function heartbeatOf(amphora: Amphora, seq: number): Promise<Heartbeat> {
   const paths = amphora.files.paths;
-  const pid = haproxy.readPid(paths.pidFile);
-  const up = pid !== undefined && haproxy.isOurMaster(pid, paths.masterSocket);
+  let pid = haproxy.readPid(paths.pidFile);
+  let up = pid !== undefined && haproxy.isOurMaster(pid, paths.masterSocket);
+  if (!up) {
+    // A SINGLE amphora reported dead is failed over at once, so one look is not enough: while
+    // a master re-executes itself on reload its pid file is rewritten and its /proc cmdline
+    // replaced, and a read in that instant would report a death that is not one.
+    await new Promise((r) => setTimeout(r, CONFIRM_DEAD_MS));
+    pid = haproxy.readPid(paths.pidFile);
+    up = pid !== undefined && haproxy.isOurMaster(pid, paths.masterSocket);
+  }
   const beat: Heartbeat = {
     v: HEARTBEAT_VERSION, amphora_id: amphora.id, seq, sent_at: Date.now(),
     generation: amphora.applied?.generation ?? 0, haproxy_up: up, epoch: '', listeners: {}, pools: {},
