@@ -90,7 +90,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   });
   const deps: ServiceDeps = { store, config, log: logger, secrets, wake: (id) => reconciler.wake(id) };
   late.deps = deps;
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, () => health?.status());
   reconciler.start();
   return {
     config, store, deps, reconciler, app, dataPlane, health, amphoraDriver: dataPlane?.driver ?? external,

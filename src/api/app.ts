@@ -9,11 +9,14 @@ import { identityRoutes } from './identity/routes.ts';
 import { isPublicRoute, policyAction } from './policy.ts';
 import { sendError, sendKeyManagerError } from './errors.ts';
 import { versionRoutes } from './versions.ts';
+import { healthcheckRoutes } from './healthcheck.ts';
+import type { FailoverState } from './healthcheck.ts';
 import { trackRoutes, unroutedHandler } from './unrouted.ts';
 import { KEY_MANAGER_ROUTES, NETWORK_ROUTES, RESOURCE_ROUTES } from './resources.ts';
 import './request.ts';
 
-export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
+/** `failover`: the health role's breaker, for /healthcheck (none without a health role). */
+export async function buildApp(deps: ServiceDeps, failover: () => FailoverState | undefined = () => undefined): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ role: 'api' }) as FastifyBaseLogger,
     // Each refusal and failure is logged once with its event name (errors.ts); per-request lines would drown them.
@@ -57,6 +60,7 @@ export async function buildApp(deps: ServiceDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(unroutedHandler(known));
 
   versionRoutes(app);
+  healthcheckRoutes(app, failover, deps.config.health.failoverThreshold);
   if (deps.config.auth === 'builtin') {
     const identity = { store: deps.store, log: deps.log.child({ role: 'identity' }), tokenTtlSeconds: deps.config.identity.tokenTtlSeconds };
     await app.register(async (scoped) => identityRoutes(scoped, identity, deps.config.identity.publicUrl));

@@ -84,7 +84,7 @@ export const ROUTE_ACTIONS: Record<string, string> = {
 
 /** Routes anyone may call without a token: version discovery and the identity API (which checks its own). */
 export function isPublicRoute(url: string): boolean {
-  return url === '/' || /^\/v[12](\.0)?(\/lbaas|\/octavia)?$/.test(url) || url === '/identity' || url.startsWith('/identity/');
+  return url === '/' || url === '/healthcheck' || /^\/v[12](\.0)?(\/lbaas|\/octavia)?$/.test(url) || url === '/identity' || url.startsWith('/identity/');
 }
 
 /** The policy action of a registered route, or undefined. */

@@ -216,6 +216,9 @@ describe('health role: the circuit breaker', { skip: skipWithoutHaproxy, timeout
     const lb = (await api(f.app, 'GET', `/loadbalancers/${s.lb.id}`)).loadbalancer;
     assert.equal(lb.provisioning_status, 'ACTIVE');
     assert.equal(lb.operating_status, 'ERROR');
+    const check = await f.app.runtime.app.inject({ method: 'GET', url: '/healthcheck' });
+    assert.equal(check.statusCode, 503);
+    assert.match(check.body, /circuit breaker: 1 amphorae are due, failover_threshold is 0/);
   });
 });
 
