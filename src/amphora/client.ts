@@ -21,6 +21,17 @@ export interface AgentClientOptions {
   retries?: number;
   /** First backoff delay; doubles each attempt, with jitter. */
   backoffMs?: number;
+  /**
+   * For the TCP and TLS handshake alone: an agent on the management network answers in
+   * milliseconds, while a dead host's SYNs go unanswered until the request's own limit (a
+   * minute for an apply) — a failover would wait that long to learn what it already suspects.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** Per call: fewer attempts where failing fast beats waiting (removing an amphora from a dead host). */
+export interface CallOptions {
+  retries?: number;
 }
 
 /** The agent answered with an error status. */
@@ -37,8 +48,10 @@ export class AgentUnreachable extends Error {
   }
 }
 
+/** Our code for a handshake that did not finish within connectTimeoutMs. */
+const CONNECT_TIMEOUT = 'ECONNECTTIMEOUT';
 /** Failures before any byte of the request reached the agent: always safe to retry. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL']);
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL', CONNECT_TIMEOUT]);
 /** Failures after sending: retried only for idempotent methods. */
 const LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 
@@ -75,16 +88,16 @@ export class AgentClient {
     return this.call('GET', `/v1/amphorae/${encodeURIComponent(amphoraId)}/status`);
   }
 
-  async remove(amphoraId: string): Promise<void> {
-    await this.call('DELETE', `/v1/amphorae/${encodeURIComponent(amphoraId)}`);
+  async remove(amphoraId: string, options: CallOptions = {}): Promise<void> {
+    await this.call('DELETE', `/v1/amphorae/${encodeURIComponent(amphoraId)}`, undefined, options);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const retries = this.opts.retries ?? 4;
+  private async call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const retries = options.retries ?? this.opts.retries ?? 4;
     const backoff = this.opts.backoffMs ?? 200;
     const idempotent = method !== 'POST';
     for (let attempt = 0; ; attempt++) {
@@ -132,6 +145,17 @@ export class AgentClient {
         err.code = 'ETIMEDOUT';
         req.destroy(err);
       }, timeoutMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connectTimeoutMs = this.opts.connectTimeoutMs ?? 2000;
+        const limit = setTimeout(() => {
+          const err: NodeJS.ErrnoException = new Error(`no connection within ${connectTimeoutMs} ms`);
+          err.code = CONNECT_TIMEOUT;
+          req.destroy(err);
+        }, connectTimeoutMs);
+        socket.once('secureConnect', () => clearTimeout(limit));
+        socket.once('close', () => clearTimeout(limit));
+      });
       req.on('error', (err) => { clearTimeout(timer); reject(err); });
       req.end(payload);
     });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import {
@@ -131,6 +133,26 @@ describe('agent mutual TLS', { timeout: 60_000 }, () => {
     assert.equal(err.code, 'ECONNREFUSED');
     // 40 + 80 + 160 ms of backoff, ±25% jitter
     assert.ok(elapsed >= 200, `gave up after ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('a handshake that never completes (a dead host, a hung agent) fails at the connect limit, not the request\'s', async () => {
+    // Accepts TCP and never answers the TLS hello: as far as the client knows, no agent there.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as AddressInfo;
+    const client = clientFor(pki, `https://127.0.0.1:${port}`, { retries: 1, backoffMs: 10, connectTimeoutMs: 150, timeoutMs: 60_000 });
+    try {
+      const t0 = performance.now();
+      const err = await client.remove('x', { retries: 0 }).catch((e) => e);
+      const elapsed = performance.now() - t0;
+      assert.ok(err instanceof AgentUnreachable, String(err));
+      assert.equal(err.code, 'ECONNECTTIMEOUT');
+      // One attempt (the call's retries: 0), cut at 150 ms.
+      assert.ok(elapsed >= 140 && elapsed < 1000, `gave up after ${elapsed.toFixed(0)} ms`);
+    } finally {
+      client.close();
+      silent.close();
+    }
   });
 });
 

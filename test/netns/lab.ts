@@ -114,24 +114,24 @@ export async function startLab(opts: { hosts?: number } = {}): Promise<Lab> {
     const pki = join(dir, 'pki');
     const controller = controllerCredentials(pki);
     const ca = openCertificateAuthority(pki);
-    // A /30 per host for management, in a block derived from the prefix so parallel labs differ.
+    // One management /24 per lab, in a block derived from the prefix so parallel labs differ:
+    // the controller (and the health role) at .1 on a bridge of the initial namespace that
+    // outlives the hosts (a killed host takes only its own port with it), host i at .(10+i).
     const block = parseInt(prefix.slice(3), 16) % 256;
     const hosts: LabHost[] = [];
     const count = opts.hosts ?? 2;
-    // The health role listens on h1's management gateway; the other hosts route to it over
-    // their own management link (the initial namespace owns every gateway address).
-    const healthHost = `198.19.${block}.5`;
+    const healthHost = `198.19.${block}.1`;
+    await ipcmd.addManagementBridge(`${prefix}mb`, `${healthHost}/24`);
     for (let i = 1; i <= count; i++) {
       const ns = `${prefix}-h${i}`;
       await ipcmd.addNamespace(ns);
-      await ipcmd.addManagementLink(ns, 'mgmt0', `198.19.${block}.${4 * i + 2}/30`, `${prefix}m${i}`, `198.19.${block}.${4 * i + 1}/30`);
-      if (i > 1) execFileSync('ip', ['-n', ns, 'route', 'add', `${healthHost}/32`, 'via', `198.19.${block}.${4 * i + 1}`]);
+      await ipcmd.addManagementLink(ns, 'mgmt0', `198.19.${block}.${10 + i}/24`, `${prefix}m${i}`, `${prefix}mb`);
     }
     const health = { ...defaultConfig().health, listen: { host: healthHost, port: await freeUdpPort(healthHost) } };
     heartbeatKey(dir);
     for (let i = 1; i <= count; i++) {
       const ns = `${prefix}-h${i}`;
-      const managementIp = `198.19.${block}.${4 * i + 2}`;
+      const managementIp = `198.19.${block}.${10 + i}`;
       const hostDir = join(dir, `h${i}`);
       mkdirSync(hostDir, { recursive: true });
       const tls = provisionAgent(ca, join(hostDir, 'pki'), `${prefix}-h${i}`, [managementIp]);

@@ -29,11 +29,15 @@ export interface NetnsComputeOptions {
 
 /** The interface each amphora has on its VIP network (vrrp_interface). */
 export const VRRP_INTERFACE = 'eth0';
+/** How long a host whose agent could not be reached is treated as down (no placements, no remove calls). */
+const DOWN_MS = 30_000;
 
 export class NetnsCompute implements Compute {
   readonly name = 'netns';
   private readonly placed = new Map<string, NetnsHost>();
   private readonly infos = new Map<string, Promise<AgentInfo>>();
+  /** Hosts whose agent could not be reached, and when: a host kill fails over all its amphorae at once. */
+  private readonly down = new Map<string, number>();
 
   constructor(private readonly opts: NetnsComputeOptions) {
     if (opts.hosts.length === 0) throw new Error('the netns compute driver needs at least one amphora host');
@@ -54,11 +58,22 @@ export class NetnsCompute implements Compute {
    */
   place(amphoraId: string, avoid: string[] = []): AmphoraPlacement {
     const load = (h: NetnsHost) => [...this.placed.values()].filter((p) => p === h).length;
-    const candidates = this.opts.hosts.filter((h) => !avoid.includes(h.managementIp));
+    const allowed = this.opts.hosts.filter((h) => !avoid.includes(h.managementIp));
+    // A host just found unreachable gets nothing new while another is left.
+    const up = allowed.filter((h) => !this.isDown(h));
+    const candidates = up.length > 0 ? up : allowed;
     if (candidates.length === 0) throw new Error(`no amphora host left apart from ${avoid.join(', ')} (anti-affinity)`);
     const host = [...candidates].sort((a, b) => load(a) - load(b))[0];
     this.placed.set(amphoraId, host);
     return { computeId: amphoraId, lbNetworkIp: host.managementIp, certExpiration: host.certExpiration };
+  }
+
+  private isDown(host: NetnsHost): boolean {
+    const since = this.down.get(host.name);
+    if (since === undefined) return false;
+    if (Date.now() - since < DOWN_MS) return true;
+    this.down.delete(host.name);
+    return false;
   }
 
   /** Records where an amphora placed by an earlier process lives (its row's lb_network_ip). */
@@ -118,9 +133,11 @@ export class NetnsCompute implements Compute {
   async delete(computeId: string): Promise<void> {
     const host = this.placed.get(computeId);
     try {
-      if (host) await host.client.remove(computeId);
+      // One attempt, none for a host already found down: each would wait out a connect timeout.
+      if (host && !this.isDown(host)) await host.client.remove(computeId, { retries: 0 });
     } catch (err) {
       if (!(err instanceof AgentUnreachable)) throw err;
+      this.down.set(host!.name, Date.now());
     }
     await ipcmd.deleteNamespace(this.namespaceOf(computeId));
     this.placed.delete(computeId);

@@ -93,13 +93,14 @@ export async function deleteNamespace(name: string, graceMs = 500): Promise<void
   });
 }
 
-/** A Linux bridge inside namespace `ns`, up. */
-export async function addBridge(ns: string, bridge: string): Promise<void> {
+/** A Linux bridge inside namespace `ns` (null: the initial namespace), up. */
+export async function addBridge(ns: string | null, bridge: string): Promise<void> {
   checkName(bridge, 'bridge', IFNAME_MAX);
-  await ip(['-n', ns, 'link', 'add', bridge, 'type', 'bridge']);
+  const inNs = ns === null ? [] : ['-n', ns];
+  await ip([...inNs, 'link', 'add', bridge, 'type', 'bridge']);
   // No STP and no forwarding delay: a new port forwards at once.
-  await ip(['-n', ns, 'link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
-  await ip(['-n', ns, 'link', 'set', bridge, 'up']);
+  await ip([...inNs, 'link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
+  await ip([...inNs, 'link', 'set', bridge, 'up']);
 }
 
 export interface VethPlug {
@@ -107,6 +108,8 @@ export interface VethPlug {
   ns: string;
   ifname: string;
   address?: string;
+  /** The MAC of `ifname` (a random one when absent). */
+  mac?: string;
   /** The other end: `port` in `bridgeNs`, enslaved to `bridge`. */
   bridgeNs: string;
   bridge: string;
@@ -116,22 +119,39 @@ export interface VethPlug {
 /** A veth pair from a namespace into a bridge: one end `ifname` in `ns` (addressed), the other a bridge port. */
 export async function plugIntoBridge(p: VethPlug): Promise<void> {
   checkName(p.port, 'bridge port', IFNAME_MAX);
-  await ip(['-n', p.bridgeNs, 'link', 'add', p.port, 'type', 'veth', 'peer', 'name', p.ifname, 'netns', p.ns]);
+  if (p.mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(p.mac)) throw new IpError(`${p.mac}: not a MAC address`);
+  await ip(['-n', p.bridgeNs, 'link', 'add', p.port, 'type', 'veth', 'peer', 'name', p.ifname, ...(p.mac ? ['address', p.mac] : []), 'netns', p.ns]);
   await ip(['-n', p.bridgeNs, 'link', 'set', p.port, 'master', p.bridge, 'up']);
+  // A gratuitous ARP when the link comes up: neighbours that still try to reach this address
+  // (a failover's survivor sending VRRP adverts to its lost peer's address, now a newcomer's)
+  // learn at once instead of at their next ARP retry up to a second later — longer than a
+  // newcomer's keepalived waits before it decides it is alone and claims the VIP.
+  await sysctl(p.ns, `net.ipv4.conf.${p.ifname}.arp_notify`, '1');
   if (p.address) await ip(['-n', p.ns, 'addr', 'add', p.address, 'dev', p.ifname]);
   await ip(['-n', p.ns, 'link', 'set', p.ifname, 'up']);
 }
 
 /**
- * A point-to-point management link between the initial namespace (`rootIf`, `rootAddress`)
- * and `ns` (`ifname`, `nsAddress`), both CIDRs of one small subnet: the controller reaches an
+ * The management network in the initial namespace: bridge `bridge` holding `address` (a CIDR)
+ * for the controller. It outlives any host plugged into it, so the controller's address (the
+ * health role listens there) and the route to the hosts stay when a host dies: packets to a
+ * dead host's address end unanswered on the bridge instead of following the default route out
+ * of this machine.
+ */
+export async function addManagementBridge(bridge: string, address: string): Promise<void> {
+  await addBridge(null, bridge);
+  await ip(['addr', 'add', address, 'dev', bridge]);
+}
+
+/**
+ * A management link from `ns` (`ifname`, `nsAddress`, a CIDR of the bridge's subnet) into the
+ * management bridge through the initial namespace's port `rootIf`: the controller reaches an
  * agent living in `ns` over it, apart from the data networks.
  */
-export async function addManagementLink(ns: string, ifname: string, nsAddress: string, rootIf: string, rootAddress: string): Promise<void> {
+export async function addManagementLink(ns: string, ifname: string, nsAddress: string, rootIf: string, bridge: string): Promise<void> {
   checkName(rootIf, 'management link', IFNAME_MAX);
   await ip(['link', 'add', rootIf, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
-  await ip(['addr', 'add', rootAddress, 'dev', rootIf]);
-  await ip(['link', 'set', rootIf, 'up']);
+  await ip(['link', 'set', rootIf, 'master', bridge, 'up']);
   await ip(['-n', ns, 'addr', 'add', nsAddress, 'dev', ifname]);
   await ip(['-n', ns, 'link', 'set', ifname, 'up']);
 }
