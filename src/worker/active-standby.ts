@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Amphora, LoadBalancer, Subnet } from '../domain/entities.ts';
 import type { Store } from '../store/store.ts';
-import { canonicalAddress, formatAddress, parseCidr, addressValue } from '../drivers/network/loopback.ts';
+import { canonicalAddress, formatAddress, parseCidr, addressValue, inSubnet } from '../drivers/network/loopback.ts';
 import type { Compute } from '../drivers/compute/compute.ts';
 import type { AmphoraContext, VrrpContext } from '../render/index.ts';
 import { renderKeepalived } from '../render/index.ts';
@@ -51,16 +51,20 @@ export function isPlugging(c: Compute): c is PluggingCompute {
 }
 
 /** The highest addresses of the subnet not used by a VIP or another amphora: VIPs grow from the bottom. */
-async function freeVrrpIp(store: Store, subnet: Subnet, extra: Set<string>): Promise<string> {
+async function freeVrrpIp(store: Store, subnet: Subnet, extra: Set<string>, preferred?: string): Promise<string> {
   const taken = new Set(extra);
   for (const lb of await store.find('load_balancer', {})) {
     if (lb.vip_address) taken.add(canonicalAddress(lb.vip_address));
   }
   for (const a of await store.find('amphora', {})) {
-    if (a.vrrp_ip && !GONE.has(a.status)) taken.add(canonicalAddress(a.vrrp_ip));
+    // A PENDING_DELETE amphora may still hold its address (its removal can fail): only DELETED frees it.
+    if (a.vrrp_ip && a.status !== 'DELETED') taken.add(canonicalAddress(a.vrrp_ip));
   }
   const c = parseCidr(subnet.cidr);
   if (!c) throw new Error(`subnet ${subnet.id}: ${subnet.cidr} is not a CIDR`);
+  if (preferred && !taken.has(canonicalAddress(preferred)) && inSubnet(subnet.cidr, preferred) && preferred !== subnet.gateway_ip) {
+    return canonicalAddress(preferred);
+  }
   const bits = c.version === 4 ? 32 : 128;
   const last = c.network + (1n << BigInt(bits - c.prefix)) - (c.version === 4 ? 2n : 1n);
   const gateway = subnet.gateway_ip ? addressValue(subnet.gateway_ip)?.value : undefined;
@@ -91,7 +95,8 @@ export async function ensurePair(store: Store, compute: PluggingCompute, lb: Loa
       // A replacement (failover) gets a new id and stays off the hosts earlier amphorae died on.
       const earlier = all.filter((a) => a.role === role);
       const lostHosts = earlier.map((a) => a.lb_network_ip).filter((h): h is string => !!h);
-      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role, earlier.length), sibling, lostHosts);
+      const reuse = await vacate(store, compute, earlier);
+      row = await createAmphora(store, compute, lb, subnet, role, amphoraIdFor(lb.id, role, earlier.length), sibling, lostHosts, reuse);
       live.push(row);
     }
     compute.remember?.(row.compute_id ?? row.id, row.lb_network_ip);
@@ -106,6 +111,8 @@ export async function createAmphora(
   store: Store, compute: PluggingCompute, lb: LoadBalancer, subnet: Subnet, role: Role, id: string, sibling?: Amphora,
   /** Hosts to stay off when another is left (where earlier amphorae of this role were lost). */
   lostHosts: string[] = [],
+  /** The address to take when free (a replacement: its predecessor's, see vacate). */
+  preferredIp?: string,
 ): Promise<Amphora> {
   const apart = sibling?.lb_network_ip ? [sibling.lb_network_ip] : [];
   let placement: ReturnType<PluggingCompute['place']>;
@@ -114,7 +121,7 @@ export async function createAmphora(
   } catch {
     placement = compute.place(id, apart);
   }
-  const vrrpIp = await freeVrrpIp(store, subnet, new Set(sibling?.vrrp_ip ? [sibling.vrrp_ip] : []));
+  const vrrpIp = await freeVrrpIp(store, subnet, new Set(sibling?.vrrp_ip ? [sibling.vrrp_ip] : []), preferredIp);
   const row: Amphora = {
     id, load_balancer_id: lb.id, compute_id: placement.computeId, lb_network_ip: placement.lbNetworkIp,
     vrrp_ip: vrrpIp, ha_ip: lb.vip_address, vrrp_port_id: derivedUuid(`fulcrum-vrrp-port:${id}`), ha_port_id: lb.vip_port_id,
@@ -132,11 +139,45 @@ export async function createAmphora(
   return row;
 }
 
+/**
+ * Makes room for a replacement in its predecessor's place: the newest earlier amphora of the
+ * role is removed (its namespace, if any is left, goes now rather than after the successor
+ * serves) and its vrrp_ip is answered, for the successor to take. With the same address, the
+ * same peer name (peerName) and the same MAC (the netns network derives it from the address),
+ * the survivor's haproxy.cfg and keepalived.conf stay byte-identical and its neighbour entry
+ * stays right: it is neither reloaded nor cut off from its new peer while it holds the VIP.
+ * A predecessor that cannot be removed yet keeps its address (undefined: take a fresh one).
+ */
+async function vacate(store: Store, compute: PluggingCompute, earlier: Amphora[]): Promise<string | undefined> {
+  const predecessor = [...earlier].filter((a) => a.vrrp_ip).sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+  if (!predecessor || !GONE.has(predecessor.status)) return undefined;
+  if (predecessor.status === 'PENDING_DELETE') {
+    try {
+      compute.remember?.(predecessor.compute_id ?? predecessor.id, predecessor.lb_network_ip);
+      await compute.delete(predecessor.compute_id ?? predecessor.id);
+    } catch {
+      return undefined;
+    }
+    await store.update('amphora', predecessor.id, { status: 'DELETED', updated_at: new Date().toISOString() });
+  }
+  return predecessor.vrrp_ip!;
+}
+
+/**
+ * HAProxy peer name of an amphora: its role, not its id, so a replacement (new id, same role,
+ * same vrrp_ip) leaves the survivor's haproxy.cfg byte-identical. A reload of the VIP holder
+ * would lose persistence: its new worker serves at once, before the old one has taught it the
+ * stick tables, so clients are balanced afresh and their new member is stored and pushed.
+ */
+export function peerName(a: Amphora): string {
+  return a.role === 'BACKUP' ? 'backup' : 'master';
+}
+
 /** What the renderer needs for one amphora of the pair: HAProxy peers and the VRRP instance. */
 export function pairContext(pair: Pair, self: Amphora, lb: LoadBalancer): { peers: NonNullable<AmphoraContext['peers']>; vrrp: VrrpContext } {
   const both = [pair.master, pair.backup];
   return {
-    peers: { localName: self.id, port: PEER_PORT, peers: both.map((a) => ({ name: a.id, address: a.vrrp_ip! })) },
+    peers: { localName: peerName(self), port: PEER_PORT, peers: both.map((a) => ({ name: peerName(a), address: a.vrrp_ip! })) },
     vrrp: {
       routerId: self.id, interface: self.vrrp_interface ?? VRRP_INTERFACE, vrid: self.vrrp_id ?? vrrpIdOf(lb.id),
       priority: self.vrrp_priority ?? PRIORITY[self.role as Role], sourceIp: self.vrrp_ip!,

@@ -29,7 +29,13 @@ class FakeCompute implements PluggingCompute {
   async info(): Promise<never> {
     throw new Error('not used');
   }
-  async delete() {}
+  readonly deleted: string[] = [];
+  /** Ids whose removal fails (an amphora that cannot be removed yet). */
+  readonly stuck = new Set<string>();
+  async delete(computeId: string) {
+    if (this.stuck.has(computeId)) throw new Error(`${computeId} cannot be removed now`);
+    this.deleted.push(computeId);
+  }
 }
 
 async function fixture() {
@@ -70,12 +76,44 @@ test('a pair: MASTER and BACKUP on two hosts, derived ids, shared VRRP id, prior
   await store.close();
 });
 
+test('a replacement is placed in its predecessor\'s stead: the lost one removed first, its vrrp_ip taken over', async () => {
+  const { store, lb } = await fixture();
+  const compute = new FakeCompute();
+  const pair = await ensurePair(store, compute, lb);
+  const other = { ...lb, id: 'aaaaaaaa-2222-4333-8444-555555555555', vip_address: '198.18.0.3' } as LoadBalancer;
+  const otherPair = await ensurePair(store, compute, other);
+  // One host died: both load balancers lose their BACKUP at once (.253 and .251 are free, and
+  // "highest free" would hand .253 to whichever is replaced first).
+  for (const a of [pair.backup, otherPair.backup]) await store.update('amphora', a.id, { status: 'PENDING_DELETE' });
+  const second = await ensurePair(store, compute, other);
+  const first = await ensurePair(store, compute, lb);
+  assert.notEqual(second.backup.id, otherPair.backup.id);
+  assert.deepEqual([first.backup.vrrp_ip, second.backup.vrrp_ip], ['198.18.0.253', '198.18.0.251']);
+  assert.deepEqual(compute.deleted.sort(), [pair.backup.id, otherPair.backup.id].sort());
+  // The survivor's peers and VRRP peer are exactly what they were: it needs no reload.
+  assert.deepEqual(pairContext(first, first.master, lb), pairContext(pair, pair.master, lb));
+  await store.close();
+});
+
+test('a predecessor that cannot be removed yet keeps its address: the replacement takes a free one', async () => {
+  const { store, lb } = await fixture();
+  const compute = new FakeCompute();
+  const pair = await ensurePair(store, compute, lb);
+  await store.update('amphora', pair.master.id, { status: 'PENDING_DELETE' });
+  compute.stuck.add(pair.master.id);
+  const next = await ensurePair(store, compute, lb);
+  assert.notEqual(next.master.vrrp_ip, pair.master.vrrp_ip);
+  assert.equal(next.master.vrrp_ip, '198.18.0.252');
+  await store.close();
+});
+
 test('each amphora renders peers of both and a VRRP instance aimed at the other', async () => {
   const { store, lb } = await fixture();
   const pair = await ensurePair(store, new FakeCompute(), lb);
   const ctx = pairContext(pair, pair.backup, lb);
-  assert.equal(ctx.peers.localName, pair.backup.id);
-  assert.deepEqual(ctx.peers.peers.map((p) => p.address), ['198.18.0.254', '198.18.0.253']);
+  // Peer names are roles: a replacement (new id, same role and address) changes nothing here.
+  assert.equal(ctx.peers.localName, 'backup');
+  assert.deepEqual(ctx.peers.peers, [{ name: 'master', address: '198.18.0.254' }, { name: 'backup', address: '198.18.0.253' }]);
   assert.equal(ctx.vrrp.sourceIp, '198.18.0.253');
   assert.deepEqual(ctx.vrrp.peers, ['198.18.0.254']);
   assert.equal(ctx.vrrp.vipPrefix, 24);

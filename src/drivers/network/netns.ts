@@ -3,6 +3,7 @@
 // whose far end is a port of that bridge. Addresses come from the network's subnet; nothing is
 // routed or NATed, and nothing lives in the initial namespace. All `ip` calls go through
 // ../netns/ip.ts; every name starts with the deployment's prefix so cleanup finds them.
+import { createHash } from 'node:crypto';
 import * as ipcmd from '../netns/ip.ts';
 import { parseCidr } from './loopback.ts';
 
@@ -62,7 +63,7 @@ export class NetnsNetwork {
     if (!net) throw new ipcmd.IpError(`network ${networkId} has no bridge on this host`);
     const port = `${this.opts.prefix}p${this.ports++}`;
     await ipcmd.plugIntoBridge({
-      ns, ifname, address: `${address}/${parseCidr(net.cidr)!.prefix}`, bridgeNs: this.fabric, bridge: net.bridge, port,
+      ns, ifname, address: `${address}/${parseCidr(net.cidr)!.prefix}`, mac: macFor(networkId, address), bridgeNs: this.fabric, bridge: net.bridge, port,
     });
     this.portsOf.set(ns, port);
   }
@@ -77,4 +78,18 @@ export class NetnsNetwork {
     await ipcmd.cleanup(this.opts.prefix);
     this.bridges.clear();
   }
+}
+
+/**
+ * The MAC of the interface that holds `address` on `networkId`: derived from both, so whatever
+ * takes an address over later (a replacement amphora in its predecessor's place) answers to the
+ * MAC its neighbours have cached. With a random one, the survivor of a failover kept sending its
+ * VRRP adverts and peer updates to the dead interface's MAC until its neighbour entry expired
+ * (15–45 s), long enough for the newcomer to hear nothing and claim the VIP too.
+ */
+export function macFor(networkId: string, address: string): string {
+  const h = createHash('sha256').update(`${networkId}/${address}`).digest();
+  // Locally administered (bit 1), unicast (bit 0 clear).
+  const bytes = [(h[0] & 0xfc) | 0x02, ...h.subarray(1, 6)];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
