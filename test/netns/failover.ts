@@ -84,6 +84,8 @@ export interface CaseResult {
   failed: number;
   holderBefore: string;
   holderAfter: string[];
+  /** Whether a keepalived runs in the old holder's namespace after the failure (the agent restarted it). */
+  keepalivedBack: boolean;
   /**
    * With `replace`: the health role's automatic replacement of the lost amphora, the time from
    * the failure until the load balancer had two amphorae again and was ACTIVE, and the longest
@@ -187,6 +189,7 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   await fail(lab, kind, holder);
   await sleep(afterMs);
   const holderAfter = await vipHolders(lab, ids, lb.vip_address);
+  const keepalivedBack = kind !== 'host' && pidsNamed(await ipcmd.namespacePids(lab.compute.namespaceOf(holder)), /keepalived/).length > 0;
   let replacement: CaseResult['replacement'];
   let t1 = 0;
   let t2 = 0;
@@ -210,10 +213,10 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   const results = await load.stop();
   const r = summarize(kind, results, t0, afterMs, holder, holderAfter);
   if (replacement) replacement.gapMs = longestGap(results, t1, t2);
-  return { ...r, replacement };
+  return { ...r, keepalivedBack, replacement };
 }
 
-function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): CaseResult {
+function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): Omit<CaseResult, 'keepalivedBack'> {
   const moved = results.filter((r) => new Set(r.members).size > 1).map((r) => `${r.localAddress}: ${[...new Set(r.members)].join('→')}`);
   const starved = results.filter((r) => r.ok === 0).map((r) => `${r.localAddress}: no success`);
   return {

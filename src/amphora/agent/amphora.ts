@@ -20,6 +20,10 @@ import type { UdpConfig } from '../../render/udp.ts';
 import * as ka from './keepalived.ts';
 import type { MasterProc } from './runtime.ts';
 
+/** Well past the peer's master_down_interval (3 × advert_int 0.1 s + skew): see watchKeepalived. */
+const KEEPALIVED_RESTART_DELAY_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** An error the API answers with `status` and an AgentErrorBody. */
 export class AgentFailure extends Error {
   constructor(readonly status: number, readonly body: AgentErrorBody) {
@@ -52,6 +56,8 @@ export class Amphora {
   private watched: number | undefined;
   /** The track file says "down": HAProxy exited and keepalived was told. */
   private down = false;
+  /** The keepalived the watcher checks (ACTIVE_STANDBY only); undefined while none should run or one is being started. */
+  private vrrpPid: number | undefined;
 
   constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog, opts: AmphoraRunOptions = {}) {
     this.files = new AmphoraFiles(stateDir, id, bin, opts.netns);
@@ -339,6 +345,7 @@ export class Amphora {
     const pid = ka.runningPid(this.keepalived);
     if (!conf) {
       this.watched = undefined;
+      this.vrrpPid = undefined;
       if (pid) await ka.stop(this.keepalived);
       return result;
     }
@@ -347,10 +354,11 @@ export class Amphora {
     // A first start skips `haproxy -c` (starting is the check), so keepalived.conf is checked here.
     if (result.action === 'started') await this.checkKeepalived(this.files.confDir);
     if (!pid) {
-      const started = await ka.start(this.keepalived);
-      this.log.info({ event: 'agent.keepalived.started', amphora_id: this.id, pid: started, netns: this.keepalived.netns });
-    } else if (result.action !== 'unchanged') {
-      ka.reload(pid);
+      this.vrrpPid = await ka.start(this.keepalived);
+      this.log.info({ event: 'agent.keepalived.started', amphora_id: this.id, pid: this.vrrpPid, netns: this.keepalived.netns });
+    } else {
+      this.vrrpPid = pid;
+      if (result.action !== 'unchanged') ka.reload(pid);
     }
     return result;
   }
@@ -377,6 +385,7 @@ export class Amphora {
    * file (with nopreempt the peer keeps the VIP: no second interruption).
    */
   watch(): void {
+    this.watchKeepalived();
     const pid = this.watched;
     if (pid === undefined || this.down || isAlive(pid)) return;
     this.setDown(true);
@@ -392,6 +401,28 @@ export class Amphora {
       this.setDown(false);
       this.log.info({ event: 'agent.haproxy.restarted', amphora_id: this.id, master_pid: proc.masterPid });
     }).catch((err) => this.log.error({ event: 'agent.haproxy.restart_failed', amphora_id: this.id, error: (err as Error).message }));
+  }
+
+  /**
+   * A keepalived that died (a crash, an OOM kill) leaves the VIP on this interface while the
+   * peer claims it too, and leaves the pair without a standby: it is started again, after the
+   * peer has had time to claim the VIP (this HAProxy serves it meanwhile: with an immediate
+   * restart clients saw ~0.2 s of nothing, with the wait ~10 ms). It comes up BACKUP, removes
+   * the VIPs it finds (keepalived does so at startup) and, with nopreempt, leaves the VIP where
+   * the peer took it.
+   */
+  private watchKeepalived(): void {
+    const pid = this.vrrpPid;
+    if (pid === undefined || isAlive(pid)) return;
+    this.vrrpPid = undefined;
+    this.log.warn({ event: 'agent.keepalived.exited', amphora_id: this.id, pid });
+    void sleep(KEEPALIVED_RESTART_DELAY_MS).then(() => this.serialize(async () => {
+      if (this.vrrpPid !== undefined || !this.state?.files.includes(ka.KEEPALIVED_FILE)) return;
+      // Its VRRP child may outlive it; a new keepalived must not run beside it.
+      await ka.stop(this.keepalived, 200);
+      this.vrrpPid = await ka.start(this.keepalived);
+      this.log.info({ event: 'agent.keepalived.restarted', amphora_id: this.id, pid: this.vrrpPid });
+    })).catch((err) => this.log.error({ event: 'agent.keepalived.restart_failed', amphora_id: this.id, error: (err as Error).message }));
   }
 
   /**
@@ -474,6 +505,7 @@ export class Amphora {
   destroy(): Promise<void> {
     return this.serialize(async () => {
       this.watched = undefined;
+      this.vrrpPid = undefined;
       // keepalived first: its priority-0 advert hands the VIP over before HAProxy goes.
       await ka.stop(this.keepalived);
       const proc = await this.master();
@@ -490,7 +522,7 @@ export class Amphora {
     if (!this.state?.files.includes(ka.KEEPALIVED_FILE)) return;
     this.watched = masterPid;
     this.setDown(false);
-    if (!ka.runningPid(this.keepalived)) await ka.start(this.keepalived);
+    this.vrrpPid = ka.runningPid(this.keepalived) ?? await ka.start(this.keepalived);
   }
 
   /**
