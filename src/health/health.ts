@@ -105,9 +105,27 @@ export class HealthRole {
     const graph = await this.opts.store.graph(amphora.load_balancer_id);
     if (!graph || graph.loadBalancer.provisioning_status === PS.DELETED) return;
     const stored = storedStatus(graph);
-    const changes = !beat.haproxy_up ? haproxyDownStatus(stored) : beat.epoch ? deriveOperatingStatus(stored, beat) : [];
+    const changes = !beat.haproxy_up
+      ? (await this.peerServes(amphora, at) ? [] : haproxyDownStatus(stored))
+      : beat.epoch ? deriveOperatingStatus(stored, beat) : [];
     if (changes.length > 0) await this.writeStatus(amphora, changes);
     if (beat.haproxy_up && beat.epoch) await this.writeStats(amphora, graph, beat);
+  }
+
+  /**
+   * Whether the other amphora of an ACTIVE_STANDBY pair beats with HAProxy up: then the load
+   * balancer still serves (VRRP moved the VIP to it) and one amphora's dead HAProxy, which its
+   * agent is restarting, is no ERROR of the load balancer — else the status flapped between
+   * ERROR and the peer's ONLINE with every beat of the two.
+   */
+  private async peerServes(amphora: Amphora, at: number): Promise<boolean> {
+    if (!paired(amphora)) return false;
+    const pair = await this.opts.store.find('amphora', { load_balancer_id: amphora.load_balancer_id!, status: 'ALLOCATED' });
+    return pair.some((a) => {
+      if (a.id === amphora.id) return false;
+      const heard = this.heard.get(a.id);
+      return !!heard?.haproxyUp && at - heard.at <= this.opts.timeoutMs;
+    });
   }
 
   private async writeStatus(amphora: Amphora, changes: StatusChange[]): Promise<void> {

@@ -72,6 +72,48 @@ test('a dead HAProxy: SINGLE fails over at once, ACTIVE_STANDBY only after heart
   }
 });
 
+test('one of a pair reporting a dead HAProxy leaves the load balancer ONLINE while the other serves; both dead is ERROR', async () => {
+  const app = await testApp();
+  try {
+    const store = app.runtime.store;
+    const lb = await activeLoadBalancer(app);
+    const [master, backup] = await Promise.all(['MASTER', 'BACKUP'].map(async (role) => {
+      const row: Amphora = {
+        id: randomUUID(), load_balancer_id: lb.id, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
+        vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role, status: 'ALLOCATED',
+        vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
+        created_at: new Date().toISOString(), updated_at: null,
+      };
+      await store.insert('amphora', row);
+      return row;
+    }));
+    await store.update('load_balancer', lb.id, { operating_status: 'ONLINE' });
+    let clock = 1_000_000;
+    const role = new HealthRole({
+      store, log: pino({ level: 'silent' }), listen: { host: '127.0.0.1', port: 0 }, key: 'k'.repeat(32),
+      intervalMs: 1000, timeoutMs: TIMEOUT, failoverThreshold: 10, now: () => clock, failover: async () => false,
+    });
+    let seq = 0;
+    const beat = (a: Amphora, up: boolean) => role.onHeartbeat({
+      v: 1, amphora_id: a.id, seq: ++seq, sent_at: clock, generation: 1, haproxy_up: up, epoch: '', listeners: {}, pools: {},
+    } as Heartbeat, clock);
+    const status = async () => (await store.get('load_balancer', lb.id))!.operating_status;
+    await beat(backup, true);
+    clock += 500;
+    await beat(master, false);
+    assert.equal(await status(), 'ONLINE', 'the backup serves: no ERROR');
+    clock += 4000;
+    await beat(master, false);
+    assert.equal(await status(), 'ERROR', 'the backup went silent: nothing serves');
+    clock += 500;
+    await beat(backup, false);
+    assert.equal(await status(), 'ERROR');
+    await role.close();
+  } finally {
+    await app.close();
+  }
+});
+
 test('a health role whose own checks stalled gives every amphora a full timeout of grace, then fails over the silent one', async () => {
   const app = await testApp();
   try {
