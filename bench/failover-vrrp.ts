@@ -7,27 +7,28 @@
  * processes in their own namespaces, a fabric bridge, two Node members, a client namespace)
  * and a Fulcrum whose worker places ACTIVE_STANDBY amphorae there through the API. For each
  * failure — the VIP holder's HAProxy killed (SIGKILL), its keepalived killed (SIGKILL), its
- * switch port cut, its whole host killed (agent + amphora namespaces) — a fresh load balancer
+ * switch port cut, an operator's failover of it through the API (it still runs), its whole
+ * host killed (agent + amphora namespaces) — a fresh load balancer
  * serves 6 clients (new TCP connection per request, 200 ms timeout; 4 on a SOURCE_IP pool, 2
  * on an APP_COOKIE pool) and the longest stretch with no successful response is measured, and
  * whether any client changed member. After the host case the health role (the agents beat to
  * it over their management links) finds the lost amphora silent for heartbeat_timeout (3 s) and
  * replaces it on a third host with no API call; the time from the failure until the load
  * balancer has two amphorae again, and the gap meanwhile, are measured too (the gap should be
- * ~0: the survivor keeps the VIP). Goal: every gap ≤ 500 ms.
+ * ~0: the survivor keeps the VIP); the same for the API case's successor. Goal: every gap ≤ 500 ms.
  *
  * Reference (not re-run here; DESIGN.md, measured on this machine with Octavia's keepalived
  * defaults: advert_int 1, check script every 5 s, fall 2): ~3600 ms for a dead master,
  * ~10000 ms to notice a dead HAProxy. The ratio column divides by those.
  */
 import { startLab } from '../test/netns/lab.ts';
-import { activeStandbyFlavor, FAILURES, prepareLab, runCase } from '../test/netns/failover.ts';
+import { activeStandbyFlavor, FAILURES, prepareLab, REPLACED, runCase } from '../test/netns/failover.ts';
 import type { CaseResult, FailureKind } from '../test/netns/failover.ts';
 import * as ipcmd from '../src/drivers/netns/ip.ts';
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
 const GOAL_MS = 500;
-const OCTAVIA_MS: Record<FailureKind, number> = { haproxy: 10_000, keepalived: 3600, link: 3600, host: 3600 };
+const OCTAVIA_MS: Record<FailureKind, number> = { haproxy: 10_000, keepalived: 3600, link: 3600, host: 3600, api: 3600 };
 
 async function main(): Promise<void> {
   const support = ipcmd.netnsSupport();
@@ -43,12 +44,12 @@ async function main(): Promise<void> {
       await prepareLab(lab);
       const flavor = await activeStandbyFlavor(lab);
       for (const kind of FAILURES) {
-        const r = await runCase(lab, flavor, kind, 2500, kind === 'host');
+        const r = await runCase(lab, flavor, kind, 2500, REPLACED.has(kind));
         results.push(r);
         process.stdout.write(`round ${round} ${kind.padEnd(10)} gap ${String(r.gapMs).padStart(5)} ms  ok ${r.requests} failed ${r.failed}  moved ${r.moved.length ? r.moved.join('; ') : 'none'}\n`);
         if (r.replacement) {
           replaced.push(r.replacement);
-          process.stdout.write(`round ${round} replace    gap ${String(r.replacement.gapMs).padStart(5)} ms  (replaced automatically ${r.replacement.durationMs} ms after the failure, VIP stayed: ${r.replacement.holder.includes(r.holderAfter[0])})\n`);
+          process.stdout.write(`round ${round} ${kind} replace gap ${String(r.replacement.gapMs).padStart(5)} ms  (successor serving ${r.replacement.durationMs} ms after the failure, VIP stayed: ${r.replacement.holder.includes(r.holderAfter[0])})\n`);
         }
       }
     } finally {
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   }
   const rg = replaced.map((r) => r.gapMs);
   ok &&= Math.max(...rg) <= GOAL_MS;
-  process.stdout.write(`${'replace'.padEnd(12)} ${rg.join(' / ').padEnd(26)} ${String(Math.max(...rg)).padStart(5)}   ${Math.max(...rg) <= GOAL_MS ? 'met ' : 'MISS'}   (health role replaced the lost amphora ${replaced.map((r) => r.durationMs).join(' / ')} ms after the failure; heartbeat_timeout 3000)\n`);
+  process.stdout.write(`${'replace'.padEnd(12)} ${rg.join(' / ').padEnd(26)} ${String(Math.max(...rg)).padStart(5)}   ${Math.max(...rg) <= GOAL_MS ? 'met ' : 'MISS'}   (successor serving ${replaced.map((r) => r.durationMs).join(' / ')} ms after the failure: host (health role, heartbeat_timeout 3000) and api alternate)\n`);
   process.exit(ok ? 0 : 1);
 }
 

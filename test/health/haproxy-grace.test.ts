@@ -11,23 +11,27 @@ import { testApp, activeLoadBalancer } from '../kit/app.ts';
 import { HealthRole } from '../../src/health/health.ts';
 import type { Heartbeat } from '../../src/amphora/heartbeat.ts';
 import type { Amphora } from '../../src/domain/entities.ts';
+import type { Store } from '../../src/store/store.ts';
 
 const TIMEOUT = 3000;
+
+/** An ALLOCATED amphora row of `role` serving `lbId`. */
+async function insertAmphora(store: Store, lbId: string, role: string): Promise<Amphora> {
+  const row: Amphora = {
+    id: randomUUID(), load_balancer_id: lbId, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
+    vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role, status: 'ALLOCATED',
+    vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
+    created_at: new Date().toISOString(), updated_at: null,
+  };
+  await store.insert('amphora', row);
+  return row;
+}
 
 test('a dead HAProxy: SINGLE fails over at once, ACTIVE_STANDBY only after heartbeat_timeout of staying dead', async () => {
   const app = await testApp();
   try {
     const store = app.runtime.store;
-    const amphora = async (lbId: string, role: string): Promise<Amphora> => {
-      const row: Amphora = {
-        id: randomUUID(), load_balancer_id: lbId, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
-        vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role, status: 'ALLOCATED',
-        vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
-        created_at: new Date().toISOString(), updated_at: null,
-      };
-      await store.insert('amphora', row);
-      return row;
-    };
+    const amphora = (lbId: string, role: string) => insertAmphora(store, lbId, role);
     const single = await amphora((await activeLoadBalancer(app)).id, 'STANDALONE');
     const pairLb = (await activeLoadBalancer(app)).id;
     const master = await amphora(pairLb, 'MASTER');
@@ -77,16 +81,8 @@ test('one of a pair reporting a dead HAProxy leaves the load balancer ONLINE whi
   try {
     const store = app.runtime.store;
     const lb = await activeLoadBalancer(app);
-    const [master, backup] = await Promise.all(['MASTER', 'BACKUP'].map(async (role) => {
-      const row: Amphora = {
-        id: randomUUID(), load_balancer_id: lb.id, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
-        vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role, status: 'ALLOCATED',
-        vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
-        created_at: new Date().toISOString(), updated_at: null,
-      };
-      await store.insert('amphora', row);
-      return row;
-    }));
+    const master = await insertAmphora(store, lb.id, 'MASTER');
+    const backup = await insertAmphora(store, lb.id, 'BACKUP');
     await store.update('load_balancer', lb.id, { operating_status: 'ONLINE' });
     let clock = 1_000_000;
     const role = new HealthRole({
@@ -119,13 +115,7 @@ test('a health role whose own checks stalled gives every amphora a full timeout 
   try {
     const store = app.runtime.store;
     const lbId = (await activeLoadBalancer(app)).id;
-    const amphora: Amphora = {
-      id: randomUUID(), load_balancer_id: lbId, compute_id: randomUUID(), lb_network_ip: null, vrrp_ip: null, ha_ip: null,
-      vrrp_port_id: null, ha_port_id: null, cert_expiration: null, cert_busy: false, role: 'STANDALONE', status: 'ALLOCATED',
-      vrrp_interface: null, vrrp_id: null, vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null,
-      created_at: new Date().toISOString(), updated_at: null,
-    };
-    await store.insert('amphora', amphora);
+    const amphora = await insertAmphora(store, lbId, 'STANDALONE');
     let clock = 1_000_000;
     const failedOver: string[] = [];
     const role = new HealthRole({

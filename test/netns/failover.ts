@@ -12,8 +12,12 @@ import type { Lab } from './lab.ts';
 import { longestGap, sleep, vipHolders, waitFor } from './lab.ts';
 import type { ClientResult } from './loadgen.ts';
 
-export type FailureKind = 'haproxy' | 'keepalived' | 'link' | 'host';
-export const FAILURES: FailureKind[] = ['haproxy', 'keepalived', 'link', 'host'];
+export type FailureKind = 'haproxy' | 'keepalived' | 'link' | 'host' | 'api';
+/** 'api': an operator fails the VIP holder over (PUT /v2/octavia/amphorae/{id}/failover) while it still runs. */
+// 'api' before 'host': a host killed earlier would be the only one left for the API case's successor.
+export const FAILURES: FailureKind[] = ['haproxy', 'keepalived', 'link', 'api', 'host'];
+/** The cases after which a successor is awaited (the lost amphora is replaced). */
+export const REPLACED = new Set<FailureKind>(['host', 'api']);
 
 export const MEMBERS = [{ name: 'm1', address: '198.18.0.50' }, { name: 'm2', address: '198.18.0.51' }];
 export const SOURCE_CLIENTS = ['198.18.0.60', '198.18.0.61', '198.18.0.62', '198.18.0.63'];
@@ -121,6 +125,7 @@ export async function fail(lab: Lab, kind: FailureKind, computeId: string): Prom
   if (kind === 'haproxy') killAll(pidsNamed(pids, /haproxy/));
   else if (kind === 'keepalived') killAll(pidsNamed(pids, /keepalived/));
   else if (kind === 'link') await ipcmd.setLink(lab.network.fabric, lab.network.portOf(ns)!, 'down');
+  else if (kind === 'api') await api(lab, 'PUT', `/v2/octavia/amphorae/${computeId}/failover`);
   else {
     // The whole host: its agent and every amphora namespace it runs, at once, then the namespaces.
     const host = lab.compute.hostOf(computeId);
@@ -189,15 +194,16 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   await fail(lab, kind, holder);
   await sleep(afterMs);
   const holderAfter = await vipHolders(lab, ids, lb.vip_address);
-  const keepalivedBack = kind !== 'host' && pidsNamed(await ipcmd.namespacePids(lab.compute.namespaceOf(holder)), /keepalived/).length > 0;
+  const keepalivedBack = !REPLACED.has(kind) && pidsNamed(await ipcmd.namespacePids(lab.compute.namespaceOf(holder)), /keepalived/).length > 0;
   let replacement: CaseResult['replacement'];
   let t1 = 0;
   let t2 = 0;
   if (replace) {
-    // Item 3: no API call. The lost amphora's agent is gone, so its heartbeats stop; after
+    // Host: no API call. The lost amphora's agent is gone, so its heartbeats stop; after
     // heartbeat_timeout the health role fails it over and the worker places a successor on
     // the third host while clients keep going (measured from the gap's end: the survivor
-    // serves meanwhile, so a second interruption would show here).
+    // serves meanwhile, so a second interruption would show here). API: the worker removes
+    // the old holder first (the VIP moves once) and places its successor.
     t1 = t0 + afterMs;
     const replaced = await waitFor(async () => {
       const lbNow = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${lb.id}`)).loadbalancer;
