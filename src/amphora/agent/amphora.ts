@@ -14,7 +14,8 @@ import { HaproxyError } from './haproxy.ts';
 import { isAlive } from './process.ts';
 import { command, currentWorker, parseShowStat, session } from './runtime.ts';
 import { filterServerState } from './serverstate.ts';
-import { UdpEngine } from './udp.ts';
+import type { UdpForwarder } from './udp.ts';
+import { udpForwarder } from './udp-process.ts';
 import { UDP_CONFIG_FILE } from '../../render/udp.ts';
 import type { UdpConfig } from '../../render/udp.ts';
 import * as ka from './keepalived.ts';
@@ -47,9 +48,11 @@ export class Amphora {
   readonly files: AmphoraFiles;
   private state: AppliedState | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  /** UDP listeners: served by the agent itself (udp.ts), from the bundle's udp.json. */
-  private readonly udp: UdpEngine;
-  private readonly netns: string | undefined;
+  /**
+   * UDP listeners, from the bundle's udp.json: served by the agent itself (udp.ts), or by a
+   * child process inside the amphora's namespace when it has one (udp-process.ts).
+   */
+  private readonly udp: UdpForwarder;
 
   readonly keepalived: ka.KeepalivedPaths;
   /** The HAProxy master the watcher checks (ACTIVE_STANDBY only); undefined while none should run. */
@@ -62,8 +65,7 @@ export class Amphora {
   constructor(stateDir: string, readonly id: string, private readonly bin: string, private readonly log: AgentLog, opts: AmphoraRunOptions = {}) {
     this.files = new AmphoraFiles(stateDir, id, bin, opts.netns);
     this.keepalived = ka.keepalivedPaths(opts.keepalivedBin ?? '/usr/sbin/keepalived', this.files.dir, this.files.confDir, opts.netns);
-    this.udp = new UdpEngine(log, id);
-    this.netns = opts.netns;
+    this.udp = udpForwarder(log, id, opts.netns);
     this.state = this.files.readState();
   }
 
@@ -243,10 +245,6 @@ export class Amphora {
       config = udpConfigOf(bundle);
     } catch (err) {
       throw new AgentFailure(422, { code: 'config_invalid', message: `${UDP_CONFIG_FILE}: ${(err as Error).message}` });
-    }
-    // The engine's sockets live in the agent's own namespace; it cannot bind a VIP inside another.
-    if (this.netns && config && config.listeners.length > 0) {
-      throw new AgentFailure(422, { code: 'config_invalid', message: `UDP listeners are not served yet on amphorae in a network namespace (${this.netns}): the agent's UDP engine binds in its own (docs/udp.md)` });
     }
     try {
       await this.udp.apply(config);
@@ -532,7 +530,7 @@ export class Amphora {
   adopt(): Promise<'adopted' | 'restarted' | 'idle'> {
     return this.serialize(async () => {
       const proc = await this.master();
-      // The UDP engine lives in the agent: it starts again from the bundle last applied.
+      // The UDP engine lives in the agent (or its child): it starts again from the bundle last applied.
       const applied = this.files.readLastKnownGood();
       if (applied && this.state) await this.udp.apply(udpConfigOf(applied.bundle));
       if (proc) {

@@ -333,8 +333,20 @@ function statusMatches(status: number, list: string): boolean {
   });
 }
 
+/**
+ * What an amphora needs from whatever serves its UDP listeners: UdpEngine in this process,
+ * or NetnsUdpEngine (udp-process.ts) in a child process inside the amphora's namespace.
+ */
+export interface UdpForwarder {
+  /** Moves to `config`; rejects with the bind error, the running listeners left as they were. */
+  apply(config: UdpConfig | null): Promise<void>;
+  /** Listener, member and pool rows for status and heartbeats. */
+  stats(): StatRow[];
+  close(): void;
+}
+
 /** Every UDP listener of one amphora. */
-export class UdpEngine {
+export class UdpEngine implements UdpForwarder {
   private readonly listeners = new Map<string, UdpListener>();
 
   constructor(private readonly log: AgentLog, private readonly amphoraId: string) {}
