@@ -57,6 +57,28 @@ async function enginePids(lab: Lab, computeId: string): Promise<number[]> {
   });
 }
 
+/** An ACTIVE_STANDBY load balancer with a UDP listener → ROUND_ROBIN pool on both members; ACTIVE. */
+async function udpStack(lab: Lab, flavorId: string): Promise<{ lb: any; ids: string[] }> {
+  const created = (await api(lab, 'POST', '/v2/lbaas/loadbalancers', {
+    loadbalancer: {
+      vip_subnet_id: lab.subnetId, flavor_id: flavorId,
+      listeners: [{
+        protocol: 'UDP', protocol_port: PORT,
+        default_pool: {
+          name: 'udp-pool', protocol: 'UDP', lb_algorithm: 'ROUND_ROBIN',
+          members: MEMBERS.map((m) => ({ address: m.address, protocol_port: PORT, subnet_id: lab.subnetId })),
+        },
+      }],
+    },
+  })).loadbalancer;
+  await lab.app.settle();
+  const lb = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${created.id}`)).loadbalancer;
+  assert.equal(lb.provisioning_status, 'ACTIVE', `load balancer is ${lb.provisioning_status}`);
+  const ids: string[] = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae.map((a: any) => a.compute_id as string);
+  assert.equal(ids.length, 2);
+  return { lb, ids };
+}
+
 test('ACTIVE_STANDBY on netns: UDP listeners served by an engine process in each amphora namespace', { skip, timeout: 180_000 }, async (t) => {
   let lab: Lab | undefined;
   try {
@@ -64,26 +86,10 @@ test('ACTIVE_STANDBY on netns: UDP listeners served by an engine process in each
     for (const m of MEMBERS) await udpMember(lab, m.name, m.address);
     await lab.client([CLIENT]);
     const flavorId = await activeStandbyFlavor(lab);
-    const created = (await api(lab, 'POST', '/v2/lbaas/loadbalancers', {
-      loadbalancer: {
-        vip_subnet_id: lab.subnetId, flavor_id: flavorId,
-        listeners: [{
-          protocol: 'UDP', protocol_port: PORT,
-          default_pool: {
-            name: 'udp-pool', protocol: 'UDP', lb_algorithm: 'ROUND_ROBIN',
-            members: MEMBERS.map((m) => ({ address: m.address, protocol_port: PORT, subnet_id: lab!.subnetId })),
-          },
-        }],
-      },
-    })).loadbalancer;
-    await lab.app.settle();
-    const lb = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${created.id}`)).loadbalancer;
-    assert.equal(lb.provisioning_status, 'ACTIVE', `load balancer is ${lb.provisioning_status}`);
+    const { lb, ids } = await udpStack(lab, flavorId);
     const listenerId = lb.listeners[0].id as string;
     const listener = (await api(lab, 'GET', `/v2/lbaas/listeners/${listenerId}`)).listener;
     assert.equal(listener.provisioning_status, 'ACTIVE');
-    const ids: string[] = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae.map((a: any) => a.compute_id as string);
-    assert.equal(ids.length, 2);
     const holder = (await waitFor(async () => {
       const h = await vipHolders(lab!, ids, lb.vip_address);
       return h.length === 1 ? h : undefined;
@@ -155,6 +161,15 @@ test('ACTIVE_STANDBY on netns: UDP listeners served by an engine process in each
       await api(lab!, 'DELETE', `/v2/lbaas/loadbalancers/${lb.id}?cascade=true`);
       await lab!.app.settle();
       for (const id of ids) assert.deepEqual(await enginePids(lab!, id), []);
+    });
+
+    await t.test('an agent killed with SIGKILL leaves no engine process behind (its IPC channel closes)', async () => {
+      const second = await udpStack(lab!, flavorId);
+      const host = lab!.hosts[0];
+      const mine = second.ids.find((id) => lab!.compute.hostOf(id).managementIp === host.managementIp)!;
+      assert.equal((await enginePids(lab!, mine)).length, 1);
+      process.kill(host.agent.pid!, 'SIGKILL');
+      await waitFor(async () => (await enginePids(lab!, mine)).length === 0, 5000, 'the engine process exiting with its agent');
     });
   } finally {
     await lab?.close();
