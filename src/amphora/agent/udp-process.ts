@@ -66,8 +66,10 @@ export class NetnsUdpEngine implements UdpForwarder {
 
   async apply(config: UdpConfig | null): Promise<void> {
     this.closed = false;
-    if (!this.child && !hasListeners(config) && !hasListeners(this.applied)) {
-      this.applied = config; // nothing to serve: no process for it
+    if (!this.child && !hasListeners(config)) {
+      // No process binds anything: nothing to close, and no process needed for nothing.
+      clearTimeout(this.restartTimer);
+      this.applied = config;
       return;
     }
     await this.send(config);
@@ -132,7 +134,11 @@ export class NetnsUdpEngine implements UdpForwarder {
           resolve(child);
         } else this.receive(msg);
       });
-      child.once('error', reject);
+      // No `ip` (or no Node) to run: no 'exit' follows, so this one counts as the exit.
+      child.once('error', (err) => {
+        reject(err);
+        this.exited(child, null, null, Date.now() - startedAt);
+      });
       child.once('exit', (code, signal) => {
         reject(new Error(`UDP engine process in ${this.netns} exited (${signal ?? `exit ${code}`}) before it was ready`));
         this.exited(child, code, signal, Date.now() - startedAt);
