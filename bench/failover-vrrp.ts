@@ -28,7 +28,7 @@ import * as ipcmd from '../src/drivers/netns/ip.ts';
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
 const GOAL_MS = 500;
-const OCTAVIA_MS: Record<FailureKind, number> = { haproxy: 10_000, keepalived: 3600, link: 3600, host: 3600, api: 3600 };
+const OCTAVIA_MS: Record<FailureKind, number> = { haproxy: 10_000, keepalived: 3600, link: 3600, host: 3600, api: 3600, lb: 3600 };
 
 async function main(): Promise<void> {
   const support = ipcmd.netnsSupport();

@@ -79,6 +79,8 @@ export interface Pair {
   master: Amphora;
   backup: Amphora;
   subnet: Subnet;
+  /** One of the two is a retiring amphora standing in until its successor's turn (see ensurePair). */
+  more: boolean;
 }
 
 /** The load balancer's two live amphorae, created (placed, plugged, rows inserted) when missing. */
@@ -88,8 +90,14 @@ export async function ensurePair(store: Store, compute: PluggingCompute, lb: Loa
   const all = await store.find('amphora', { load_balancer_id: lb.id });
   const live = all.filter((a) => !GONE.has(a.status));
   const out: Partial<Record<Role, Amphora>> = {};
+  // Both retiring (a load balancer failover): one at a time, BACKUP first as Octavia does, so
+  // the other keeps serving the VIP while the first successor joins; the caller applies this
+  // pair and asks again for the second. Replacing both at once took the VIP down.
+  const retiring = (role: Role) => all.find((a) => a.role === role && a.status === 'PENDING_DELETE');
+  const standIn = !live.some((a) => a.role === 'MASTER') && !live.some((a) => a.role === 'BACKUP') ? retiring('MASTER') : undefined;
+  if (standIn && retiring('BACKUP')) out.MASTER = standIn;
   for (const role of ROLES) {
-    let row = live.find((a) => a.role === role);
+    let row = out[role] ?? live.find((a) => a.role === role);
     if (!row) {
       const sibling = live.find((a) => a.role !== role) ?? out[role === 'MASTER' ? 'BACKUP' : 'MASTER'];
       // A replacement (failover) gets a new id and stays off the hosts earlier amphorae died on.
@@ -103,7 +111,7 @@ export async function ensurePair(store: Store, compute: PluggingCompute, lb: Loa
     await compute.plug(row.compute_id ?? row.id, lb.vip_network_id, subnet.cidr, row.vrrp_ip!);
     out[role] = row;
   }
-  return { master: out.MASTER!, backup: out.BACKUP!, subnet };
+  return { master: out.MASTER!, backup: out.BACKUP!, subnet, more: out.MASTER!.status === 'PENDING_DELETE' };
 }
 
 /** Places one amphora of `role` away from `sibling`'s host and records its row (ALLOCATED). */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Amphora, LoadBalancer, LoadBalancerGraph } from '../domain/entities.ts';
 import type { Store } from '../store/store.ts';
-import { AgentRequestError } from '../amphora/client.ts';
+import { AgentRequestError, AgentUnreachable } from '../amphora/client.ts';
 import type { AgentInfo, ApplyResult } from '../amphora/protocol.ts';
 import { SERVER_STATE_FILE, STATS_SOCKET } from '../amphora/protocol.ts';
 import type { Compute } from '../drivers/compute/compute.ts';
@@ -20,7 +20,7 @@ import { DEFAULT_FILE_MODE, UDP_CONFIG_FILE, renderUdp, toUdpConfig } from '../r
 import type { Secrets } from '../drivers/secrets/secrets.ts';
 import type { AmphoraContext, HaproxyIR } from '../render/index.ts';
 import type { ProviderDriver } from './driver.ts';
-import type { PluggingCompute } from './active-standby.ts';
+import type { Pair, PluggingCompute } from './active-standby.ts';
 import { ensurePair, isPlugging, keepalivedFile, pairContext, amphoraIdFor, ROLES } from './active-standby.ts';
 import type { BundleFile } from '../render/index.ts';
 
@@ -84,11 +84,26 @@ export class AmphoraDriver implements ProviderDriver {
    */
   private async applyActiveStandby(graph: LoadBalancerGraph, compute: PluggingCompute): Promise<void> {
     const lb = graph.loadBalancer;
-    const pair = await ensurePair(this.opts.store, compute, lb);
-    // Oldest first: on a fresh pair the MASTER (it wins the first election); after a failover
-    // the survivor, so it already adverts to the newcomer's address when the newcomer's
-    // keepalived starts, and the newcomer stays BACKUP (nopreempt) instead of grabbing the VIP
-    // with empty stick tables.
+    // A load balancer failover replaces its two amphorae one after the other (ensurePair).
+    for (let more = true; more;) {
+      const pair = await ensurePair(this.opts.store, compute, lb);
+      await this.applyPair(graph, pair);
+      more = pair.more;
+    }
+    // After a failover (service/failover.ts marked the lost one PENDING_DELETE and ensurePair
+    // placed its successor), the lost amphora is removed once the pair serves again.
+    await this.retireReplaced(lb);
+  }
+
+  /**
+   * Oldest first: on a fresh pair the MASTER (it wins the first election); after a failover the
+   * survivor, so it already adverts to the newcomer's address when the newcomer's keepalived
+   * starts, and the newcomer stays BACKUP (nopreempt) instead of grabbing the VIP with empty
+   * stick tables. A retiring amphora standing in that cannot be reached is passed over: it is
+   * replaced next.
+   */
+  private async applyPair(graph: LoadBalancerGraph, pair: Pair): Promise<void> {
+    const lb = graph.loadBalancer;
     const ordered = [pair.master, pair.backup].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     for (const amphora of ordered) {
       const ids = { load_balancer_id: lb.id, amphora_id: amphora.id, role: amphora.role, generation: lb.generation };
@@ -99,13 +114,11 @@ export class AmphoraDriver implements ProviderDriver {
       } catch (err) {
         this.applied.delete(amphora.id);
         const detail = err instanceof AgentRequestError ? err.body.detail : undefined;
-        this.opts.log.error({ event: 'amphora.apply_failed', ...ids, error: (err as Error).message, detail });
-        throw err;
+        const standIn = amphora.status === 'PENDING_DELETE' && err instanceof AgentUnreachable;
+        this.opts.log[standIn ? 'warn' : 'error']({ event: 'amphora.apply_failed', ...ids, error: (err as Error).message, detail });
+        if (!standIn) throw err;
       }
     }
-    // After a failover (service/failover.ts marked the lost one PENDING_DELETE and ensurePair
-    // placed its successor), the lost amphora is removed once the pair serves again.
-    await this.retireReplaced(lb);
   }
 
   async remove(graph: LoadBalancerGraph): Promise<void> {

@@ -12,12 +12,15 @@ import type { Lab } from './lab.ts';
 import { longestGap, sleep, vipHolders, waitFor } from './lab.ts';
 import type { ClientResult } from './loadgen.ts';
 
-export type FailureKind = 'haproxy' | 'keepalived' | 'link' | 'host' | 'api';
-/** 'api': an operator fails the VIP holder over (PUT /v2/octavia/amphorae/{id}/failover) while it still runs. */
-// 'api' before 'host': a host killed earlier would be the only one left for the API case's successor.
-export const FAILURES: FailureKind[] = ['haproxy', 'keepalived', 'link', 'api', 'host'];
-/** The cases after which a successor is awaited (the lost amphora is replaced). */
-export const REPLACED = new Set<FailureKind>(['host', 'api']);
+/**
+ * 'api': an operator fails the VIP holder over (PUT /v2/octavia/amphorae/{id}/failover) while
+ * it still runs; 'lb': the whole load balancer (PUT /v2/lbaas/loadbalancers/{id}/failover).
+ */
+export type FailureKind = 'haproxy' | 'keepalived' | 'link' | 'host' | 'api' | 'lb';
+// The API cases before 'host': a host killed earlier would be the only one left for their successors.
+export const FAILURES: FailureKind[] = ['haproxy', 'keepalived', 'link', 'api', 'lb', 'host'];
+/** The cases after which successors are awaited (the lost amphora, or both, replaced). */
+export const REPLACED = new Set<FailureKind>(['host', 'api', 'lb']);
 
 export const MEMBERS = [{ name: 'm1', address: '198.18.0.50' }, { name: 'm2', address: '198.18.0.51' }];
 export const SOURCE_CLIENTS = ['198.18.0.60', '198.18.0.61', '198.18.0.62', '198.18.0.63'];
@@ -88,6 +91,8 @@ export interface CaseResult {
   failed: number;
   holderBefore: string;
   holderAfter: string[];
+  /** The compute ids of the pair before the failure. */
+  before: string[];
   /** Whether a keepalived runs in the old holder's namespace after the failure (the agent restarted it). */
   keepalivedBack: boolean;
   /**
@@ -126,6 +131,10 @@ export async function fail(lab: Lab, kind: FailureKind, computeId: string): Prom
   else if (kind === 'keepalived') killAll(pidsNamed(pids, /keepalived/));
   else if (kind === 'link') await ipcmd.setLink(lab.network.fabric, lab.network.portOf(ns)!, 'down');
   else if (kind === 'api') await api(lab, 'PUT', `/v2/octavia/amphorae/${computeId}/failover`);
+  else if (kind === 'lb') {
+    const lbId = (await api(lab, 'GET', `/v2/octavia/amphorae/${computeId}`)).amphora.loadbalancer_id;
+    await api(lab, 'PUT', `/v2/lbaas/loadbalancers/${lbId}/failover`);
+  }
   else {
     // The whole host: its agent and every amphora namespace it runs, at once, then the namespaces.
     const host = lab.compute.hostOf(computeId);
@@ -209,7 +218,8 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
       const lbNow = (await api(lab, 'GET', `/v2/lbaas/loadbalancers/${lb.id}`)).loadbalancer;
       if (lbNow.provisioning_status !== 'ACTIVE') return undefined;
       const list = (await api(lab, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).amphorae.filter((a: any) => a.status !== 'DELETED');
-      return list.length === 2 && !list.some((a: any) => a.id === holder || a.compute_id === holder) ? list : undefined;
+      const gone = kind === 'lb' ? ids : [holder];
+      return list.length === 2 && !list.some((a: any) => gone.includes(a.compute_id)) ? list : undefined;
     }, 30_000, 'the health role replacing the lost amphora') as any[];
     const durationMs = Date.now() - t0;
     await sleep(1000);
@@ -219,10 +229,10 @@ export async function runCase(lab: Lab, flavorId: string, kind: FailureKind, aft
   const results = await load.stop();
   const r = summarize(kind, results, t0, afterMs, holder, holderAfter);
   if (replacement) replacement.gapMs = longestGap(results, t1, t2);
-  return { ...r, keepalivedBack, replacement };
+  return { ...r, before: ids, keepalivedBack, replacement };
 }
 
-function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): Omit<CaseResult, 'keepalivedBack'> {
+function summarize(kind: FailureKind, results: ClientResult[], t0: number, afterMs: number, holderBefore: string, holderAfter: string[]): Omit<CaseResult, 'keepalivedBack' | 'before'> {
   const moved = results.filter((r) => new Set(r.members).size > 1).map((r) => `${r.localAddress}: ${[...new Set(r.members)].join('→')}`);
   const starved = results.filter((r) => r.ok === 0).map((r) => `${r.localAddress}: no success`);
   return {

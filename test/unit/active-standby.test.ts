@@ -95,6 +95,27 @@ test('a replacement is placed in its predecessor\'s stead: the lost one removed 
   await store.close();
 });
 
+test('a load balancer failover replaces the two one at a time, BACKUP first, the MASTER standing in meanwhile', async () => {
+  const { store, lb } = await fixture();
+  const compute = new FakeCompute();
+  const pair = await ensurePair(store, compute, lb);
+  assert.equal(pair.more, false);
+  for (const a of [pair.master, pair.backup]) await store.update('amphora', a.id, { status: 'PENDING_DELETE' });
+  const first = await ensurePair(store, compute, lb);
+  assert.equal(first.master.id, pair.master.id, 'the old MASTER still serves');
+  assert.notEqual(first.backup.id, pair.backup.id);
+  assert.equal(first.backup.vrrp_ip, pair.backup.vrrp_ip);
+  assert.equal(first.more, true);
+  assert.deepEqual(compute.deleted, [pair.backup.id]);
+  const second = await ensurePair(store, compute, lb);
+  assert.notEqual(second.master.id, pair.master.id);
+  assert.equal(second.backup.id, first.backup.id);
+  assert.equal(second.master.vrrp_ip, pair.master.vrrp_ip);
+  assert.equal(second.more, false);
+  assert.deepEqual(compute.deleted, [pair.backup.id, pair.master.id]);
+  await store.close();
+});
+
 test('a predecessor that cannot be removed yet keeps its address: the replacement takes a free one', async () => {
   const { store, lb } = await fixture();
   const compute = new FakeCompute();
