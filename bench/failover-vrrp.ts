@@ -49,7 +49,7 @@ async function main(): Promise<void> {
         process.stdout.write(`round ${round} ${kind.padEnd(10)} gap ${String(r.gapMs).padStart(5)} ms  ok ${r.requests} failed ${r.failed}  moved ${r.moved.length ? r.moved.join('; ') : 'none'}\n`);
         if (r.replacement) {
           replaced.push(r.replacement);
-          process.stdout.write(`round ${round} ${kind} replace gap ${String(r.replacement.gapMs).padStart(5)} ms  (successor serving ${r.replacement.durationMs} ms after the failure, ${kind === 'lb' ? `VIP on a successor: ${r.replacement.holder.length === 1}` : `VIP stayed: ${r.replacement.holder.includes(r.holderAfter[0])}`})\n`);
+          process.stdout.write(`round ${round} ${kind} replace gap ${String(r.replacement.gapMs).padStart(5)} ms  (successor serving ${r.replacement.durationMs} ms after the failure, ${kind === 'lb' ? `VIP on a successor: ${r.replacement.holder.length === 1}` : `VIP on the survivor: ${r.replacement.holder.join() === r.before.filter((id) => id !== r.holderBefore).join()}`})\n`);
         }
       }
     } finally {
